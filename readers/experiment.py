@@ -1,0 +1,123 @@
+"""The universal description of an experiment that every reader returns.
+
+A reader turns a vendor folder into an :class:`Experiment`: the raw (or processed)
+data, one :class:`Axis` per data dimension with values in SI units, the metadata a
+scientist needs, and the experiment kind.  Readers know nothing about kernels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: Roles an axis can play.  ``direct`` is the acquisition (FID time) dimension,
+#: ``chemical_shift`` a processed direct dimension, the others indirect dimensions.
+AXIS_ROLES = (
+    "direct",
+    "chemical_shift",
+    "delay",
+    "echo",
+    "gradient",
+    "b_value",
+    "temperature",
+    "index",
+)
+
+#: Experiment kinds the processing layer knows how to invert.
+EXPERIMENT_KINDS = ("t1_ir", "t1_sr", "t2_cpmg", "diffusion", "t1_t2", "d_t2", "t2_t2", "unknown")
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One dimension of an experiment.
+
+    Parameters
+    ----------
+    name : str
+        Short label, e.g. ``"vd"``, ``"echo_time"``, ``"b"``, ``"F2"``.
+    values : numpy.ndarray
+        Coordinates in SI units (s, s/m², T/m, K, Hz) or ppm for a processed
+        chemical-shift axis, in acquisition order (never sorted).
+    unit : str
+        Unit of ``values``: ``"s"``, ``"s/m^2"``, ``"T/m"``, ``"K"``, ``"Hz"``, ``"ppm"``
+        or ``""`` for a plain index.
+    role : str
+        One of :data:`AXIS_ROLES`.
+    meta : dict
+        Provenance, e.g. the list file the values came from and its raw entries.
+    """
+
+    name: str
+    values: np.ndarray
+    unit: str
+    role: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.role not in AXIS_ROLES:
+            raise ValueError(f"axis {self.name!r}: role {self.role!r} is not one of {AXIS_ROLES}")
+        object.__setattr__(self, "values", np.asarray(self.values))
+
+    def __len__(self) -> int:
+        return int(self.values.shape[0])
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Data and description of one experiment, as read from disk.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        Complex FIDs (digital filter removed, block padding trimmed) or real processed
+        spectra.  ``data.shape[i] == len(axes[i])``; indirect dimensions come first in
+        acquisition order (slowest first), the direct dimension last.
+    axes : tuple of Axis
+        One axis per data dimension.
+    meta : dict
+        ``pulse_program``, ``nucleus``, ``sfo1_mhz``, ``bf1_mhz``, ``sw_hz``,
+        ``carrier_ppm`` (ppm at the centre of the spectral window), ``ns``, ``te_k``,
+        ``date``, ``title``, ``vendor``, ``processed`` (bool) and ``raw`` (the vendor
+        parameter dictionaries as nmrglue returns them).
+    source : pathlib.Path
+        The experiment folder or data file.
+    kind : str
+        One of :data:`EXPERIMENT_KINDS`.
+    files : tuple of pathlib.Path
+        Every raw file that was read (used for checksums in results).
+    """
+
+    data: np.ndarray
+    axes: tuple[Axis, ...]
+    meta: dict[str, Any]
+    source: Path
+    kind: str = "unknown"
+    files: tuple[Path, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in EXPERIMENT_KINDS:
+            raise ValueError(f"experiment kind {self.kind!r} is not one of {EXPERIMENT_KINDS}")
+        shape = tuple(len(ax) for ax in self.axes)
+        if tuple(self.data.shape) != shape:
+            raise ValueError(f"data shape {self.data.shape} does not match axis lengths {shape}")
+
+    @property
+    def ndim(self) -> int:
+        """Number of data dimensions."""
+        return len(self.axes)
+
+    def axis(self, role: str) -> Axis:
+        """Return the first axis with the given role.
+
+        Raises
+        ------
+        KeyError
+            If no axis plays that role.
+        """
+        for ax in self.axes:
+            if ax.role == role:
+                return ax
+        raise KeyError(f"experiment {self.source} has no {role!r} axis")
