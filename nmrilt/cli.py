@@ -1,0 +1,216 @@
+"""The ``nmrilt`` command: run, batch, watch, plot, info.
+
+Exit codes (also in docs/cli.md):
+
+===  ==========================================================================
+0    success
+1    batch/watch: at least one experiment failed (the others were processed)
+2    usage or input error: bad arguments, unreadable experiment, invalid settings,
+     processing or solver input error
+3    output error: result exists (use --force), output folder not writable (use --out)
+4    unexpected internal error (a bug: the traceback is printed)
+130  interrupted (Ctrl-C / SIGTERM)
+===  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import tomllib
+import traceback
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import ConfigError, NmriltError, OutputError
+
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_OUTPUT, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+
+
+def _parse_set(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; VALUE is read as a TOML value (numbers, true, [..]) or a string."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: use KEY=VALUE, e.g. --set max_iter=50")
+        try:
+            out[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    s = _parse_set(getattr(args, "set", []))
+    if getattr(args, "kind", None):
+        s["kind"] = args.kind
+    if getattr(args, "formats", None):
+        s["formats"] = args.formats
+    return s
+
+
+def _common(p: argparse.ArgumentParser, out_help: str) -> None:
+    p.add_argument("--out", metavar="DIR", help=out_help)
+    p.add_argument("--config", metavar="FILE", help="settings file (nmrilt.toml format)")
+    p.add_argument("--kind", choices=["t1_ir", "t1_sr", "t2_cpmg", "diffusion", "t1_t2",
+                                      "d_t2", "t2_t2"],
+                   help="experiment kind, for pulse programs nmrilt does not know")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
+                   help="any setting, e.g. --set shift_mode=\"sum\" --set max_iter=50 "
+                        "(repeatable; see docs/cli.md)")
+    p.add_argument("--formats", type=lambda s: [f for f in s.split(",") if f],
+                   metavar="png,pdf,svg", help="figure formats")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="nmrilt",
+        description="Signed inverse Laplace transforms of NMR relaxation/diffusion "
+                    "experiments; results are written beside the raw data.",
+        epilog="Exit codes: 0 ok, 1 some experiments failed, 2 usage/input error, "
+               "3 output error (exists / not writable), 4 internal error, 130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"nmrilt {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress output, warnings and errors only")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="invert one experiment folder")
+    p.add_argument("expdir", type=Path, metavar="EXPDIR")
+    p.add_argument("--force", action="store_true", help="replace an existing result")
+    _common(p, "write the results into DIR (default EXPDIR/nmrilt)")
+
+    p = sub.add_parser("batch", help="every experiment below ROOT, skipping finished ones")
+    p.add_argument("root", type=Path, metavar="ROOT")
+    p.add_argument("--force", action="store_true", help="redo finished experiments too")
+    _common(p, "mirror results below DIR (default: beside each experiment)")
+
+    p = sub.add_parser("watch", help="process experiments below ROOT as acquisitions finish")
+    p.add_argument("root", type=Path, metavar="ROOT")
+    p.add_argument("--interval", type=float, default=30.0, metavar="S",
+                   help="seconds between polls (default 30)")
+    p.add_argument("--max-polls", type=int, default=None, metavar="N",
+                   help="stop after N polls (default: run until stopped)")
+    p.add_argument("--once", action="store_true",
+                   help="two polls (look, confirm the data are still) then exit")
+    p.add_argument("--stale-after", type=float, default=3600.0, metavar="S",
+                   help="process an incomplete data file unchanged for S seconds (default 3600)")
+    p.add_argument("--state", type=Path, metavar="FILE",
+                   help="state file (default OUT-or-ROOT/.nmrilt-watch.json)")
+    _common(p, "mirror results below DIR (default: beside each experiment)")
+
+    p = sub.add_parser("plot", help="re-render the figures of a result without inverting")
+    p.add_argument("result", type=Path, metavar="RESULT.h5")
+    p.add_argument("--out", metavar="DIR", help="folder for the figures (default: beside it)")
+    p.add_argument("--formats", type=lambda s: [f for f in s.split(",") if f],
+                   metavar="png,pdf,svg")
+    p.add_argument("--width-mm", type=float, help="figure width in mm")
+    p.add_argument("--height-mm", type=float, help="figure height in mm (0: automatic)")
+    p.add_argument("--font-size", type=float, help="font size in points")
+    p.add_argument("--dpi", type=int, help="PNG resolution")
+
+    p = sub.add_parser("info", help="describe an experiment folder (what nmrilt reads)")
+    p.add_argument("expdir", type=Path, metavar="EXPDIR")
+    p.add_argument("--kind", help="experiment kind override")
+    return parser
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import run
+
+    result = run(args.expdir, out=args.out, config=args.config, force=args.force,
+                 progress=not args.quiet, **_settings(args))
+    if not args.quiet:
+        print(f"{args.expdir}: results in {result.path} "
+              f"(converged={result.info.get('converged')}, "
+              f"{result.info.get('iterations')} iterations)")
+    return EXIT_OK
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import batch
+
+    summary = batch(args.root, out=args.out, config=args.config, force=args.force,
+                    progress=not args.quiet, **_settings(args))
+    if not args.quiet or summary.failed:
+        print(summary.text(), file=sys.stderr if summary.failed else sys.stdout)
+    return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    from .watch import watch
+
+    max_polls = 2 if args.once else args.max_polls
+    summary = watch(args.root, out=args.out, config=args.config, interval=args.interval,
+                    max_polls=max_polls, stale_after_s=args.stale_after,
+                    state_file=args.state, progress=not args.quiet, **_settings(args))
+    if not args.quiet:
+        print(f"{len(summary.done)} processed, {len(summary.failed)} failed "
+              f"in {summary.polls} polls")
+    return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from .pipeline import replot
+
+    opts = {k: v for k, v in {"formats": args.formats, "width_mm": args.width_mm,
+                              "height_mm": args.height_mm, "font_size": args.font_size,
+                              "dpi": args.dpi}.items() if v is not None}
+    paths = replot(args.result, out=args.out, **opts)
+    if not args.quiet:
+        for p in paths:
+            print(p)
+    return EXIT_OK
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from . import readers
+
+    overrides = {"kind": args.kind} if args.kind else {}
+    exp = readers.read(args.expdir, **overrides)
+    describe = getattr(readers, "describe", None)
+    print(describe(exp) if describe else repr(exp))
+    return EXIT_OK
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``nmrilt`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="nmrilt: %(levelname)s: %(message)s")
+    commands = {"run": _cmd_run, "batch": _cmd_batch, "watch": _cmd_watch,
+                "plot": _cmd_plot, "info": _cmd_info}
+    previous = signal.signal(signal.SIGTERM, _terminate)  # clean stop: no partial result
+    try:
+        return commands[args.command](args)
+    except KeyboardInterrupt:
+        print("nmrilt: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OutputError as exc:
+        print(f"nmrilt: error: {exc}", file=sys.stderr)
+        return EXIT_OUTPUT
+    except NmriltError as exc:
+        print(f"nmrilt: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception:
+        traceback.print_exc()
+        print("nmrilt: internal error (a bug); please report it with the traceback above",
+              file=sys.stderr)
+        return EXIT_BUG
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

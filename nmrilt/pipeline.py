@@ -1,0 +1,204 @@
+"""One experiment folder -> results beside the raw data.
+
+``run`` wires the layers: settings (:mod:`nmrilt.config`) -> :func:`nmrilt.read` ->
+:func:`nmrilt.processing.process` -> :func:`nmrilt.invert` -> ``result.h5``, ``peaks.csv``,
+``report.txt`` and ``map.png/pdf/svg`` (:mod:`nmrilt.results`, :mod:`nmrilt.plotting`).
+
+Output is all-or-nothing: everything is written into a hidden temporary folder beside the
+output folder, which is renamed to ``<expdir>/nmrilt`` (or ``out``) only when complete.
+Raw files are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+from . import config as _config
+from .errors import OutputError, ResultExistsError
+from .processing import process
+from .results import (
+    Result,
+    _umask,
+    checksums,
+    from_inversion,
+    read_result,
+    write_h5,
+    write_peaks_csv,
+    write_report,
+)
+
+log = logging.getLogger(__name__)
+
+#: Name of the output folder created inside the experiment folder.
+OUTPUT_NAME = "nmrilt"
+#: The file whose presence marks a finished result.
+RESULT_FILE = "result.h5"
+
+
+def output_dir(expdir: str | Path, out: str | Path | None = None) -> Path:
+    """Where the results of ``expdir`` go: ``out`` if given, else ``<expdir>/nmrilt``
+    (``<file>.nmrilt`` beside a data file such as ``decay.csv``)."""
+    if out is not None:
+        return Path(out)
+    expdir = Path(expdir)
+    if expdir.is_file():
+        return expdir.with_name(f"{expdir.name}.{OUTPUT_NAME}")
+    return expdir / OUTPUT_NAME
+
+
+def is_finished(expdir: str | Path, out: str | Path | None = None) -> bool:
+    """True when a complete result exists for the experiment."""
+    return (output_dir(expdir, out) / RESULT_FILE).is_file()
+
+
+def _staging_dir(outdir: Path) -> Path:
+    """Create the hidden temporary folder beside ``outdir`` (checks write access early)."""
+    parent = outdir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".tmp", dir=parent))
+        os.chmod(staging, 0o777 & ~_umask())
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write results into {parent} ({exc.strerror or exc}); the folder is "
+            "read-only: pass --out DIR (Python: out=DIR) to write them elsewhere"
+        ) from None
+    return staging
+
+
+def _publish(staging: Path, outdir: Path, force: bool) -> None:
+    """Rename the complete staging folder onto ``outdir`` (replacing it when ``force``)."""
+    old = None
+    if outdir.exists():
+        if not force:
+            raise ResultExistsError(
+                f"{outdir} already holds a result; pass --force (force=True) to replace it"
+            )
+        old = outdir.with_name(f".{outdir.name}.old-{os.getpid()}")
+        os.replace(outdir, old)
+    os.replace(staging, outdir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_outputs(result: Result, folder: Path, settings: dict[str, Any]) -> list[Path]:
+    """Write every result file into ``folder`` (each one atomically)."""
+    from .plotting import plot_result
+
+    out = settings["output"]
+    folder = Path(folder)
+    files = [
+        write_h5(result, folder / RESULT_FILE),
+        write_peaks_csv(result, folder / "peaks.csv", out["peak_threshold"]),
+        write_report(result, folder / "report.txt", out["peak_threshold"]),
+    ]
+    files += plot_result(result, folder, **out)
+    return files
+
+
+def run(
+    expdir: str | Path,
+    out: str | Path | None = None,
+    config: str | Path | dict[str, Any] | None = None,
+    force: bool = False,
+    progress: bool = True,
+    **settings: Any,
+) -> Result:
+    """Invert one experiment and write the results beside it.
+
+    Parameters
+    ----------
+    expdir : path
+        Experiment folder (Bruker EXPNO, VnmrJ ``.fid``) or data file.
+    out : path, optional
+        Output folder (default ``<expdir>/nmrilt``); needed when ``expdir`` is read-only.
+    config : path or dict, optional
+        Settings file (``--config``); ``<expdir>/nmrilt.toml`` is read as well.
+    force : bool
+        Replace an existing result.
+    progress : bool
+        Show the solver's progress line on stderr.
+    **settings
+        Keyword settings, e.g. ``kind="t1_ir"``, ``shift_mode="sum"``, ``max_iter=50``,
+        ``formats=["png"]`` (see :mod:`nmrilt.config`).
+
+    Returns
+    -------
+    Result
+        With ``path`` set to the output folder.
+
+    Raises
+    ------
+    ResultExistsError
+        A result exists and ``force`` is False.
+    OutputError
+        The output folder cannot be written (the message suggests ``--out``).
+    ReadError, ProcessingError, ConfigError, InversionInputError
+        From the layers, with the file or setting at fault.
+    """
+    from . import invert
+    from .readers import read
+
+    expdir = Path(expdir)
+    resolved = _config.load_settings(expdir if expdir.is_dir() else None, config, **settings)
+    outdir = output_dir(expdir, out)
+    if outdir.exists() and not force:
+        raise ResultExistsError(
+            f"{outdir} already holds a result; pass --force (force=True) to replace it"
+        )
+    read_opts = {**resolved["experiment"], **resolved["read"]}
+    if resolved["processing"]["use_pdata"] is True:
+        read_opts.setdefault("pdata", 1)
+    staging = _staging_dir(outdir)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            exp = read(expdir, **read_opts)
+            problem = process(exp, resolved)
+            inversion = invert(
+                problem.data, t=list(problem.t), tau=list(problem.tau),
+                kernels=list(problem.kernels), progress=progress, **resolved["inversion"],
+            )
+        notes = [f"{w.category.__name__}: {w.message}" for w in caught]
+        for note in notes:
+            log.warning("%s: %s", expdir, note)
+        sums = checksums(exp.files, expdir if expdir.is_dir() else expdir.parent)
+        result = from_inversion(problem, inversion, resolved, sums)
+        result.parameters["warnings"] = notes
+        write_outputs(result, staging, resolved)
+        _publish(staging, outdir, force)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(staging)
+    log.info("%s: results in %s", expdir, outdir)
+    return result.with_path(outdir)
+
+
+def replot(result_path: str | Path, out: str | Path | None = None, **output: Any) -> list[Path]:
+    """Re-render the figures of a written result without inverting again.
+
+    Parameters
+    ----------
+    result_path : path
+        ``result.h5`` or the folder holding it.
+    out : path, optional
+        Folder for the figures (default: beside ``result.h5``).
+    **output
+        Keys of the ``output`` settings (``formats``, ``width_mm``, ``font_size`` ...);
+        by default those stored in the result.
+    """
+    from .plotting import plot_result
+
+    result = read_result(result_path)
+    stored = result.parameters.get("settings", {}).get("output", {})
+    opts = _config.load_settings(output={**stored, **output})["output"]
+    folder = Path(out) if out is not None else Path(result.path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return plot_result(result, folder, **opts)

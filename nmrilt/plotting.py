@@ -1,0 +1,283 @@
+"""Publication figures from a :class:`~nmrilt.results.Result` (matplotlib, Agg backend).
+
+One figure per result, chosen by the dimensions:
+
+* one inverted dimension — the distribution as a line (signed, filled);
+* two inverted dimensions — a map on log axes with contours and projections on both axes;
+* one inverted dimension and a chemical-shift (or other identity) dimension — a pseudo-2D
+  map, δ (ppm, decreasing to the right) × T;
+* two inverted dimensions and an identity dimension — a grid of map slices: one per signal
+  region along the chemical shift (summed over the region), or one per temperature/index;
+
+each with a residuals panel (residuals in units of the noise sigma).  Signed maps use a
+diverging colour map centred on zero; non-negative ones a sequential map.  Axis labels carry
+units: ``T1 / s``, ``T2 / ms``, ``D / m² s⁻¹``, ``δ / ppm``.
+
+matplotlib is imported inside the functions, so ``import nmrilt`` never loads it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .processing import Dimension, true_runs
+from .results import Result, atomic_path
+
+MM_PER_INCH = 25.4
+_SUBSCRIPT = {"T1": "$T_1$", "T2": "$T_2$", "D": "$D$"}
+
+
+def axis_label(dim: Dimension) -> tuple[str, float]:
+    """Axis label with unit and the factor that converts tau into the displayed unit."""
+    if dim.name == "T2" and dim.unit == "s":
+        return "$T_2$ / ms", 1e3
+    if dim.name in _SUBSCRIPT:
+        unit = {"m^2/s": "m² s⁻¹"}.get(dim.unit, dim.unit)
+        return f"{_SUBSCRIPT[dim.name]} / {unit}", 1.0
+    if dim.unit == "ppm":
+        return "δ / ppm", 1.0
+    return (f"{dim.name} / {dim.unit}" if dim.unit else dim.name), 1.0
+
+
+def _style(font_size: float) -> dict[str, Any]:
+    return {
+        "font.size": font_size, "axes.labelsize": font_size, "axes.titlesize": font_size,
+        "xtick.labelsize": font_size * 0.9, "ytick.labelsize": font_size * 0.9,
+        "legend.fontsize": font_size * 0.9, "axes.linewidth": 0.6, "lines.linewidth": 1.0,
+        "svg.fonttype": "none", "pdf.fonttype": 42,
+    }
+
+
+def _norm(z: np.ndarray, signed: bool, cmap_signed: str, cmap_positive: str):
+    from matplotlib.colors import Normalize
+
+    vmax = float(np.max(np.abs(z))) or 1.0
+    if signed:
+        return Normalize(-vmax, vmax), cmap_signed
+    return Normalize(0.0, vmax), cmap_positive
+
+
+def _set_axis(ax, which: str, dim: Dimension, values: np.ndarray) -> np.ndarray:
+    label, factor = axis_label(dim)
+    getattr(ax, f"set_{which}label")(label)
+    v = values * factor
+    if dim.inverted and np.all(v > 0):
+        getattr(ax, f"set_{which}scale")("log")
+    if dim.unit == "ppm":
+        lo, hi = float(v.min()), float(v.max())
+        getattr(ax, f"set_{which}lim")(hi, lo)
+    return v
+
+
+def _map(ax, x, y, z, xdim, ydim, norm, cmap) -> Any:
+    """Coloured map with contours; z has shape (len(y), len(x))."""
+    xv = _set_axis(ax, "x", xdim, np.asarray(x, float))
+    yv = _set_axis(ax, "y", ydim, np.asarray(y, float))
+    mesh = ax.pcolormesh(xv, yv, z, shading="nearest", norm=norm, cmap=cmap, rasterized=True)
+    vmax = float(np.max(np.abs(z)))
+    if vmax > 0 and min(z.shape) > 2:
+        levels = np.array([0.1, 0.3, 0.5, 0.7, 0.9]) * vmax
+        ax.contour(xv, yv, z, levels=levels, colors="k", linewidths=0.4)
+        if np.min(z) < -0.1 * vmax:
+            ax.contour(xv, yv, z, levels=-levels[::-1], colors="k", linewidths=0.4,
+                       linestyles="dashed")
+    return mesh
+
+
+def _residuals(ax, result: Result) -> None:
+    r = result.residuals
+    rms = float(np.sqrt(np.mean(r**2)))
+    if r.ndim == 1:
+        d = result.dims[0]
+        t = result.t[0]
+        ax.axhspan(-2, 2, color="0.9", lw=0)
+        ax.plot(t, r, ".", ms=3, color="k")
+        ax.set_xlabel(f"{d.t_name} / {d.t_unit}" if d.t_unit else d.t_name)
+        if np.all(t > 0):
+            ax.set_xscale("log")
+        ax.set_ylabel("residual / σ")
+    else:
+        flat = r.reshape(r.shape[0], -1)
+        rows = np.arange(flat.shape[0])
+        last = result.dims[-1]
+        if r.ndim == 2 and last.unit == "ppm":
+            im = ax.pcolormesh(result.t[-1], rows, flat, shading="nearest", cmap="RdBu_r",
+                               vmin=-3, vmax=3, rasterized=True)
+            ax.set_xlim(float(np.max(result.t[-1])), float(np.min(result.t[-1])))
+            ax.set_xlabel("δ / ppm")
+        else:
+            im = ax.pcolormesh(np.arange(flat.shape[1]), rows, flat, shading="nearest",
+                               cmap="RdBu_r", vmin=-3, vmax=3, rasterized=True)
+            ax.set_xlabel(f"{result.dims[1].t_name} increment" if r.ndim == 2
+                          else "data point (later dimensions flattened)")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.invert_yaxis()
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(f"{result.dims[0].t_name} increment")
+        ax.figure.colorbar(im, ax=ax, label="residual / σ", fraction=0.04, pad=0.01)
+    ax.set_title(f"residuals (rms {rms:.2f} σ)", loc="left")
+
+
+def _slices(result: Result, axis: int, max_panels: int = 12) -> list[tuple[str, np.ndarray]]:
+    """(title, summed g) per panel along an identity axis."""
+    g = np.moveaxis(result.g, axis, -1)
+    dim, tau = result.dims[axis], result.tau[axis]
+    energy = np.sum(np.abs(g), axis=tuple(range(g.ndim - 1)))
+    panels = []
+    if dim.name == "shift":
+        keep = energy > 0.05 * float(energy.max() or 1.0)
+        for a, b in true_runs(keep):
+            hi, lo = max(tau[a], tau[b - 1]), min(tau[a], tau[b - 1])
+            title = f"δ {hi:.2f}–{lo:.2f} ppm" if b - a > 1 else f"δ {lo:.2f} ppm"
+            panels.append((title, g[..., a:b].sum(axis=-1)))
+        panels.sort(key=lambda p: -float(np.sum(np.abs(p[1]))))
+        return panels[:max_panels]
+    idx = np.unique(np.linspace(0, tau.size - 1, min(tau.size, max_panels)).round().astype(int))
+    label = f"{dim.name} {{:.4g}} {dim.unit}".strip()
+    return [(label.format(tau[i]), g[..., i]) for i in idx]
+
+
+def make_figure(
+    result: Result,
+    width_mm: float = 170.0,
+    height_mm: float = 0.0,
+    font_size: float = 8.0,
+    cmap_signed: str = "RdBu_r",
+    cmap_positive: str = "viridis",
+):
+    """Build the figure for a result (see the module docstring); returns a Figure."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    g = result.g
+    inv = [i for i, d in enumerate(result.dims) if d.inverted]
+    idn = [i for i, d in enumerate(result.dims) if not d.inverted]
+    signed = bool(np.min(g) < -0.02 * float(np.max(np.abs(g)) or 1.0))
+    norm, cmap = _norm(g, signed, cmap_signed, cmap_positive)
+    w = width_mm / MM_PER_INCH
+    with matplotlib.rc_context(_style(font_size)):
+        if len(inv) == 2 and idn:
+            panels = _slices(result, idn[0])
+            ncol = min(4, max(1, len(panels)))
+            nrow = -(-len(panels) // ncol) if panels else 1
+            h = height_mm / MM_PER_INCH or w / ncol * 0.95 * nrow + w * 0.3
+            fig = Figure(figsize=(w, h), layout="constrained")
+            gs = fig.add_gridspec(nrow + 1, ncol, height_ratios=[1] * nrow + [0.9])
+            yi, xi = inv
+            mesh = None
+            for k, (title, z) in enumerate(panels):
+                ax = fig.add_subplot(gs[k // ncol, k % ncol])
+                z2 = z if yi < xi else z.T
+                mesh = _map(ax, result.tau[xi], result.tau[yi], z2, result.dims[xi],
+                            result.dims[yi], norm, cmap)
+                ax.set_title(title)
+            if mesh is not None:
+                fig.colorbar(mesh, ax=fig.axes, label="amplitude", shrink=0.6)
+            _residuals(fig.add_subplot(gs[nrow, :]), result)
+        elif len(inv) == 2:
+            h = height_mm / MM_PER_INCH or w * 1.15
+            fig = Figure(figsize=(w, h), layout="constrained")
+            gs = fig.add_gridspec(3, 2, width_ratios=[4, 1], height_ratios=[1, 4, 1.6])
+            yi, xi = inv
+            z = g if yi < xi else g.T
+            main = fig.add_subplot(gs[1, 0])
+            mesh = _map(main, result.tau[xi], result.tau[yi], z, result.dims[xi],
+                        result.dims[yi], norm, cmap)
+            top = fig.add_subplot(gs[0, 0], sharex=main)
+            right = fig.add_subplot(gs[1, 1], sharey=main)
+            xl, xf = axis_label(result.dims[xi])
+            yl, yf = axis_label(result.dims[yi])
+            top.plot(result.tau[xi] * xf, z.sum(axis=0), color="k")
+            top.axhline(0, color="0.6", lw=0.5)
+            top.tick_params(labelbottom=False)
+            top.set_ylabel("projection")
+            right.plot(z.sum(axis=1), result.tau[yi] * yf, color="k")
+            right.axvline(0, color="0.6", lw=0.5)
+            right.tick_params(labelleft=False)
+            right.set_xlabel("projection")
+            fig.colorbar(mesh, ax=right, label="amplitude")
+            _residuals(fig.add_subplot(gs[2, :]), result)
+        elif len(inv) == 1 and idn:
+            h = height_mm / MM_PER_INCH or w * 0.85
+            fig = Figure(figsize=(w, h), layout="constrained")
+            gs = fig.add_gridspec(2, 1, height_ratios=[3, 1.4])
+            ti, xi = inv[0], idn[0]
+            z = np.moveaxis(g, [ti, xi], [0, 1]).reshape(g.shape[ti], g.shape[xi], -1).sum(-1)
+            ax = fig.add_subplot(gs[0])
+            mesh = _map(ax, result.tau[xi], result.tau[ti], z, result.dims[xi],
+                        result.dims[ti], norm, cmap)
+            fig.colorbar(mesh, ax=ax, label="amplitude")
+            _residuals(fig.add_subplot(gs[1]), result)
+        else:
+            h = height_mm / MM_PER_INCH or w * 0.75
+            fig = Figure(figsize=(w, h), layout="constrained")
+            gs = fig.add_gridspec(2, 1, height_ratios=[3, 1.4])
+            ax = fig.add_subplot(gs[0])
+            i = inv[0] if inv else 0
+            z = np.moveaxis(g, i, 0).reshape(g.shape[i], -1).sum(-1)
+            label, f = axis_label(result.dims[i])
+            x = result.tau[i] * f
+            ax.plot(x, z, color="k")
+            for where, colour in ((z >= 0, "tab:red"), (z < 0, "tab:blue")):
+                ax.fill_between(x, z, where=where, interpolate=True, color=colour, alpha=0.35,
+                                lw=0)
+            ax.axhline(0, color="0.6", lw=0.5)
+            ax.set_xlabel(label)
+            if result.dims[i].inverted:
+                ax.set_xscale("log")
+            ax.set_ylabel("amplitude")
+            _residuals(fig.add_subplot(gs[1]), result)
+        fig.suptitle(Path(result.source).name or result.source, fontsize=font_size)
+    return fig
+
+
+def plot_result(
+    result: Result,
+    outdir: str | Path,
+    basename: str = "map",
+    formats: tuple[str, ...] | list[str] = ("png", "pdf", "svg"),
+    width_mm: float = 170.0,
+    height_mm: float = 0.0,
+    font_size: float = 8.0,
+    dpi: int = 300,
+    cmap_signed: str = "RdBu_r",
+    cmap_positive: str = "viridis",
+    **_ignored: Any,
+) -> list[Path]:
+    """Render the result's figure into ``outdir/<basename>.<format>`` (atomically).
+
+    Parameters
+    ----------
+    result : Result
+        From :func:`nmrilt.pipeline.run` or :func:`nmrilt.results.read_result`.
+    outdir : path
+        Existing folder.
+    formats : sequence of str
+        Any of ``png``, ``pdf``, ``svg``.
+    width_mm, height_mm : float
+        Figure size in millimetres (height 0: from the layout).
+    font_size : float
+        Base font size in points.
+    dpi : int
+        Resolution of the PNG.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    import matplotlib
+
+    fig = make_figure(result, width_mm, height_mm, font_size, cmap_signed, cmap_positive)
+    paths = []
+    with matplotlib.rc_context(_style(font_size)):
+        for fmt in formats:
+            path = Path(outdir) / f"{basename}.{fmt}"
+            with atomic_path(path) as tmp:
+                fig.savefig(tmp, format=fmt, dpi=dpi)  # Figure() renders with Agg / vector
+            paths.append(path)
+    return paths

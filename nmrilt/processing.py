@@ -1,0 +1,682 @@
+"""Experiment -> Problem: FT, phase, baseline, chemical-shift handling, noise scaling, kernels.
+
+Processing turns what a reader returns (complex FIDs along the last axis, or TopSpin's
+processed spectra) into the arrays the solver needs.  The steps, in order:
+
+1. **Spectrum.**  Raw FIDs: optional exponential line broadening, first point halved,
+   ``fftshift(fft(fid))``.  The FID convention of the :class:`Experiment` contract is
+   ``exp(+2πi ν t)`` with ``ν = (δ − carrier_ppm)·sfo1``, so the ppm axis
+   ``carrier_ppm + f / sfo1_mhz`` increases with the index (figures draw it reversed).
+   Processed spectra (``meta["processed"]``) are used as they are.
+2. **Phase.**  Zero- and first-order phase fitted to the phases of the peaks of the
+   strongest increment (largest total power; see :func:`auto_phase`), then applied to
+   every increment.  The 180° ambiguity is
+   resolved by the kernels: the *reference* increment — longest recovery delay for T1
+   dimensions, shortest echo time / b-value for decays — must integrate positive.
+3. **Signal mask and baseline.**  A point is signal when the strongest increment exceeds
+   ``signal_threshold`` noise sigmas (noise from first differences, robust to baseline);
+   each run of signal points is widened by its own width on both sides; single-point
+   spikes, the outer 2 % of the window (filter roll-off) and regions with less than 5 % of
+   the largest region's area (DC spikes, artifacts) are ignored.  A ``constant`` or
+   ``linear`` baseline is fitted per increment to the signal-free points and subtracted.
+4. **Chemical-shift dimension** (``shift_mode``): ``points`` keeps every point between the
+   first and last signal point (or ``crop``) as an identity dimension with a ppm axis,
+   summing neighbours when more than ``max_shift_points`` remain; ``regions`` sums each
+   ppm range; ``sum`` sums the cropped spectrum (the dimension disappears).
+5. **Noise and scaling.**  The per-point noise sigma comes from the signal-free points
+   (``auto``), the imaginary channel (``imaginary``) or a ppm range (``region``); a sum of
+   ``m`` points has sigma ``sqrt(m)`` times larger (points are independent without line
+   broadening).  Data are divided by it: the problem has unit noise variance.
+6. **Kernels and tau grids** from the axis roles and :attr:`Experiment.kind`; tau grids by
+   :func:`nmrilt.grids.tau_grid` (``extend_decades`` beyond the sampled range at each end,
+   ``points_per_decade``), density lowered so that at most ``max_tau_points`` remain.
+
+Every decision is recorded in :attr:`Problem.choices`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import config as _config
+from .errors import ProcessingError
+from .grids import tau_grid
+from .readers import Experiment
+
+log = logging.getLogger(__name__)
+
+#: Display names of the inverted quantity per kernel, with the unit of tau.
+KERNEL_LABELS = {
+    "inversion_recovery": ("T1", "s"),
+    "saturation_recovery": ("T1", "s"),
+    "exponential": ("T2", "s"),
+    "diffusion": ("D", "m^2/s"),
+}
+_RECOVERY = ("inversion_recovery", "saturation_recovery")
+#: Automatic line broadening aims at this FID end/start envelope ratio, capped (Hz).
+TRUNCATION_TARGET = 0.003
+MAX_AUTO_LB_HZ = 50.0
+#: Signal regions with less than this fraction of the largest region's area are ignored.
+MIN_REGION_FRACTION = 0.05
+_SPECTRAL_ROLES = ("direct", "chemical_shift")
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """Labels of one dimension of a :class:`Problem` (and of its result).
+
+    Attributes
+    ----------
+    name : str
+        Name of the output quantity: ``"T1"``, ``"T2"``, ``"D"``, ``"shift"`` (chemical-shift
+        points), ``"region"`` (summed ppm ranges), or the axis name for other identity
+        dimensions.
+    unit : str
+        Unit of tau: ``"s"``, ``"m^2/s"``, ``"ppm"``, ``"K"`` or ``""``.
+    role : str
+        Role of the experiment axis it came from (``"delay"``, ``"echo"``, ``"b_value"``,
+        ``"chemical_shift"``, ``"temperature"``, ``"index"``).
+    kernel : str
+        Kernel name.
+    t_name, t_unit : str
+        Name and unit of the sampling (e.g. ``"vd"``, ``"s"``).
+    ppm : numpy.ndarray or None
+        Chemical-shift axis of an identity dimension built from the spectrum.
+    """
+
+    name: str
+    unit: str
+    role: str
+    kernel: str
+    t_name: str
+    t_unit: str
+    ppm: np.ndarray | None = None
+
+    @property
+    def inverted(self) -> bool:
+        """True unless the kernel is the identity."""
+        return self.kernel != "identity"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An inversion problem ready for :func:`nmrilt.invert`.
+
+    Attributes
+    ----------
+    data : numpy.ndarray
+        Real data with unit noise variance (``raw / scale``).
+    t, tau : tuple of numpy.ndarray
+        Sampling and output grid per dimension.
+    kernels : tuple of str
+        Kernel name per dimension.
+    dims : tuple of Dimension
+        Labels per dimension.
+    sigma : float
+        Noise standard deviation of one spectrum point, in spectrum units.
+    scale : numpy.ndarray
+        What ``data`` was divided by (broadcasts to ``data``; varies only along a
+        chemical-shift dimension whose entries sum different numbers of points).
+    choices : dict
+        Every processing decision (JSON-serialisable).
+    source : pathlib.Path
+        Experiment folder.
+    kind : str
+        Experiment kind.
+    files : tuple of pathlib.Path
+        Raw files read.
+    meta : dict
+        Experiment metadata without the vendor dictionaries.
+    """
+
+    data: np.ndarray
+    t: tuple[np.ndarray, ...]
+    tau: tuple[np.ndarray, ...]
+    kernels: tuple[str, ...]
+    dims: tuple[Dimension, ...]
+    sigma: float
+    scale: np.ndarray
+    choices: dict[str, Any] = field(default_factory=dict)
+    source: Path = Path(".")
+    kind: str = "unknown"
+    files: tuple[Path, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self.data.ndim
+
+
+# --- small numerical helpers ------------------------------------------------------------------
+
+
+def phase_shift(spec: np.ndarray, p0_deg: float, p1_deg: float) -> np.ndarray:
+    """Apply zero/first-order phase along the last axis: ``exp(i (p0 + p1 k/n))``."""
+    n = spec.shape[-1]
+    ph = np.deg2rad(p0_deg + p1_deg * np.arange(n) / n)
+    return spec * np.exp(1j * ph)
+
+
+def robust_sigma(x: np.ndarray) -> float:
+    """Noise sigma from first differences (MAD; insensitive to smooth baselines)."""
+    d = np.diff(np.asarray(x, float), axis=-1).ravel()
+    if d.size == 0:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
+
+
+def _peaks(mag: np.ndarray, threshold: float, max_peaks: int = 20) -> list[tuple[int, int, int]]:
+    """Strongest local maxima of ``mag`` as (centre, window start, window stop)."""
+    sigma = robust_sigma(mag)
+    floor = max(threshold * sigma, 0.1 * float(mag.max()))
+    n = mag.size
+    cand = np.flatnonzero((mag[1:-1] > mag[:-2]) & (mag[1:-1] >= mag[2:]) & (mag[1:-1] > floor)) + 1
+    cand = cand[np.argsort(mag[cand])[::-1]]
+    taken = np.zeros(n, bool)
+    peaks = []
+    for c in cand:
+        if taken[c]:
+            continue
+        half = mag[c] / 2.0
+        a = c
+        while a > 0 and mag[a - 1] > half and c - a < n // 8:
+            a -= 1
+        b = c
+        while b < n - 1 and mag[b + 1] > half and b - c < n // 8:
+            b += 1
+        w = max(c - a, b - c, 1)
+        lo, hi = max(0, c - w), min(n, c + w + 1)
+        guard = max(3 * w, n // 64)
+        taken[max(0, c - guard): min(n, c + guard + 1)] = True
+        peaks.append((int(c), lo, hi))
+        if len(peaks) == max_peaks:
+            break
+    return peaks
+
+
+def auto_phase(spec: np.ndarray, threshold: float = 6.0) -> tuple[float, float]:
+    """Zero- and first-order phase (degrees) that put the peaks of one spectrum in absorption.
+
+    The spectrum is zero-filled four times (through its inverse FFT) so that peaks are well
+    sampled.  Each peak's phase is the angle of the sum of the spectrum over a window
+    symmetric about its maximum (the dispersive part cancels); ``p0 + p1 k/n`` is then
+    fitted to the peak phases on the circle, weighted by peak magnitude, searching ``p1`` in
+    [-720, 720] degrees with a slight preference for small ``|p1|``.  One peak: ``p1 = 0``.
+
+    Parameters
+    ----------
+    spec : numpy.ndarray
+        Complex 1-D spectrum.
+    threshold : float
+        Peaks must exceed this many noise sigmas.
+
+    Returns
+    -------
+    (p0, p1) : tuple of float
+        Phases for :func:`phase_shift`, p0 in [0, 360).
+    """
+    fid = np.fft.ifft(np.fft.ifftshift(spec))
+    spec = np.fft.fftshift(np.fft.fft(fid, 4 * spec.size))  # 4x zero-fill: peaks well sampled
+    n = spec.size
+    peaks = _peaks(np.abs(spec), threshold)
+    if not peaks:
+        return 0.0, 0.0
+    sums = np.array([spec[lo:hi].sum() for _, lo, hi in peaks])
+    theta = -np.angle(sums)
+    w = np.abs(sums) / np.abs(sums).sum()
+    x = np.array([c for c, _, _ in peaks]) / n
+    if len(peaks) == 1:
+        return float(np.rad2deg(theta[0])) % 360.0, 0.0
+    p1 = np.deg2rad(np.arange(-720.0, 720.25, 0.25))
+    r = theta[None, :] - p1[:, None] * x[None, :]
+    p0 = np.angle(np.sum(w * np.exp(1j * r), axis=1))
+    cost = np.sum(w * (1.0 - np.cos(r - p0[:, None])), axis=1) + 0.02 * np.abs(p1) / (2 * np.pi)
+    i = int(np.argmin(cost))
+    return float(np.rad2deg(p0[i])) % 360.0, float(np.rad2deg(p1[i]))
+
+
+def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """Half-open index ranges of consecutive True values."""
+    m = np.concatenate([[False], mask, [False]]).astype(int)
+    edges = np.flatnonzero(np.diff(m))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def signal_mask(row: np.ndarray, threshold: float) -> np.ndarray:
+    """Signal points of a real spectrum: above ``threshold`` sigmas, widened per peak.
+
+    Single-point spikes, the outer 2 % at each edge of the window (digital-filter
+    roll-off) and regions holding less than :data:`MIN_REGION_FRACTION` of the area of the
+    largest one (DC spikes, artifacts) are not signal.
+    """
+    sigma = robust_sigma(row)
+    if sigma <= 0:
+        return np.zeros(row.shape, bool)
+    hit = np.abs(row - np.median(row)) > threshold * sigma
+    n = row.size
+    edge = max(2, n // 50)
+    hit[:edge] = hit[n - edge:] = False
+    mask = np.zeros_like(hit)
+    for a, b in true_runs(hit):
+        if b - a < 2:
+            continue
+        w = max(2, b - a)
+        mask[max(0, a - w): min(n, b + w)] = True
+    runs = true_runs(mask)
+    areas = [float(np.sum(np.abs(row[a:b]))) for a, b in runs]
+    for (a, b), area in zip(runs, areas):
+        if area < MIN_REGION_FRACTION * max(areas):
+            mask[a:b] = False
+    return mask
+
+
+def _subtract_baseline(rows: np.ndarray, free: np.ndarray, order: int) -> np.ndarray:
+    n = rows.shape[-1]
+    x = np.linspace(-1.0, 1.0, n)
+    design = np.vander(x, order + 1)
+    coef, *_ = np.linalg.lstsq(design[free], rows[:, free].T, rcond=None)
+    return rows - (design @ coef).T
+
+
+# --- the processing steps ----------------------------------------------------------------------
+
+
+def _kernel_for(axis_role: str, kind: str, name: str) -> str:
+    if axis_role in ("temperature", "index"):
+        return "identity"
+    if axis_role == "echo":
+        return "exponential"
+    if axis_role == "b_value":
+        return "diffusion"
+    if axis_role == "delay":
+        if kind in ("t1_ir", "t1_t2"):
+            return "inversion_recovery"
+        if kind == "t1_sr":
+            return "saturation_recovery"
+        if kind in ("t2_cpmg", "t2_t2", "d_t2"):
+            return "exponential"
+        raise ProcessingError(
+            f"axis {name!r} holds delays but the experiment kind is {kind!r}: set kind = "
+            f'"t1_ir" (or "t1_sr", "t2_cpmg") in nmrilt.toml, or pass --kind / kind='
+        )
+    if axis_role == "gradient":
+        raise ProcessingError(
+            f"axis {name!r} holds gradient strengths, not b-values: the reader could not "
+            "compute b (needs delta/DELTA); give the b-values or a recipe to the reader"
+        )
+    raise ProcessingError(f"axis {name!r} has role {axis_role!r}, which cannot be inverted")
+
+
+def _kernels(exp: Experiment, indirect: tuple, requested: list[str]) -> list[str]:
+    if requested:
+        if len(requested) != len(indirect):
+            raise ProcessingError(
+                f"processing.kernels gives {len(requested)} kernels but {exp.source} has "
+                f"{len(indirect)} indirect dimensions ({[a.name for a in indirect]})"
+            )
+        return list(requested)
+    return [_kernel_for(ax.role, exp.kind, ax.name) for ax in indirect]
+
+
+def _reference_index(indirect: tuple, kernels: list[str], strongest: tuple) -> tuple:
+    """Increment whose signal must be positive (see the module docstring)."""
+    idx = []
+    for ax, k, s in zip(indirect, kernels, strongest):
+        t = np.asarray(ax.values, float)
+        if k in _RECOVERY:
+            idx.append(int(np.argmax(t)))
+        elif k in ("exponential", "diffusion"):
+            idx.append(int(np.argmin(t)))
+        else:
+            idx.append(int(s))
+    return tuple(idx)
+
+
+def auto_line_broadening(fid: np.ndarray, sw_hz: float) -> float:
+    """Exponential line broadening (Hz) that brings a truncated FID's end to 0.3 % of its start.
+
+    Truncation (an FID still ringing when acquisition stops) distorts the integrals of the
+    real spectrum by several per cent; this much broadening removes the effect.  The
+    envelope is measured on the strongest FID (mean ``|fid|`` over the first and last 5 %,
+    the expected noise magnitude subtracted at the end).  0 when the FID has decayed.
+    """
+    rows = fid.reshape(-1, fid.shape[-1])
+    row = rows[int(np.argmax(np.sum(np.abs(rows) ** 2, axis=1)))]
+    n = row.size
+    k = max(4, n // 20)
+    if n < 4 * k:
+        return 0.0
+    start = float(np.mean(np.abs(row[1: 1 + k])))
+    sigma_t = robust_sigma(np.fft.fft(row).real) / np.sqrt(n)
+    end = float(np.mean(np.abs(row[-k:]))) - sigma_t * np.sqrt(np.pi / 2.0)
+    ratio = end / start if start > 0 else 0.0
+    if ratio <= TRUNCATION_TARGET:
+        return 0.0
+    aq = n / sw_hz
+    return float(min(np.log(ratio / TRUNCATION_TARGET) / (np.pi * aq), MAX_AUTO_LB_HZ))
+
+
+def sum_noise_factor(window: np.ndarray | None, counts: np.ndarray) -> np.ndarray:
+    """Noise sigma of a sum of ``m`` adjacent spectrum points, in units of one point's.
+
+    ``sqrt(m)`` for white noise (``window`` None); with a time-domain window ``w`` (line
+    broadening, halved first point) neighbouring points are correlated and the factor is
+    ``sqrt(sum_j w_j^2 D_m(j)^2 / sum_j w_j^2)`` with ``D_m(j) = sin(pi j m/n) / sin(pi j/n)``.
+    """
+    counts = np.asarray(counts, float)
+    if window is None:
+        return np.sqrt(counts)
+    w2 = np.asarray(window, float) ** 2
+    n = w2.size
+    j = np.arange(1, n)
+    out = []
+    for m in counts:
+        d2 = (np.sin(np.pi * j * m / n) / np.sin(np.pi * j / n)) ** 2
+        out.append(np.sqrt((w2[0] * m**2 + np.sum(w2[1:] * d2)) / np.sum(w2)))
+    return np.array(out)
+
+
+def _spectrum(
+    exp: Experiment, s: dict, choices: dict
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Complex spectra (..., n), the ppm axis and the time-domain window (None for pdata)."""
+    ax = exp.axes[-1]
+    meta = exp.meta
+    if ax.role == "chemical_shift":
+        choices["spectrum"] = "processed spectra from the experiment (pdata)"
+        return np.asarray(exp.data).astype(complex), np.asarray(ax.values, float), None
+    fid = np.array(exp.data, dtype=complex)
+    t = np.asarray(ax.values, float)
+    n = fid.shape[-1]
+    sw = meta.get("sw_hz") or (1.0 / (t[1] - t[0]) if n > 1 and ax.unit == "s" else None)
+    sfo1 = meta.get("sfo1_mhz") or meta.get("bf1_mhz")
+    if not sw or not sfo1:
+        raise ProcessingError(
+            f"{exp.source}: cannot build a ppm axis (sw_hz={sw}, sfo1_mhz={sfo1}); the reader "
+            "must provide meta['sw_hz'] and meta['sfo1_mhz']"
+        )
+    carrier = float(meta.get("carrier_ppm") or 0.0)
+    if s["line_broadening_hz"] == "auto":
+        lb = auto_line_broadening(fid, float(sw))
+        how = "auto: truncated FID brought to 0.3 % at its end" if lb else "auto: FID decayed"
+    else:
+        lb, how = float(s["line_broadening_hz"]), "given"
+    window = np.exp(-np.pi * lb * np.arange(n) / float(sw))
+    window[0] *= 0.5
+    spec = np.fft.fftshift(np.fft.fft(fid * window, axis=-1), axes=-1)
+    freq = np.fft.fftshift(np.fft.fftfreq(n, d=1.0 / sw))
+    ppm = carrier + freq / float(sfo1)
+    choices["spectrum"] = (
+        f"FT of {n} complex points, first point halved; sw {float(sw):g} Hz, "
+        f"sfo1 {float(sfo1):g} MHz, carrier {carrier:g} ppm"
+    )
+    choices["line_broadening_hz"] = {"value": round(lb, 3), "how": how}
+    return spec, ppm, window
+
+
+def _phase(
+    spec: np.ndarray, s: dict, choices: dict, indirect: tuple, kernels: list[str]
+) -> np.ndarray:
+    """Phase every increment; return the complex phased spectra."""
+    n = spec.shape[-1]
+    rows = spec.reshape(-1, n)
+    strongest_flat = int(np.argmax(np.sum(np.abs(rows) ** 2, axis=1)))
+    strongest = np.unravel_index(strongest_flat, spec.shape[:-1]) if spec.ndim > 1 else ()
+    if s["phase"] == "auto":
+        p0, p1 = auto_phase(rows[strongest_flat], float(s["signal_threshold"]))
+        method = "auto (peak phases of the strongest increment)"
+    else:
+        p0, p1 = (float(v) for v in s["phase"])
+        method = "given"
+    phased = phase_shift(spec, p0, p1)
+    if s["phase"] == "auto" and spec.ndim > 1:
+        ref = _reference_index(indirect, kernels, strongest)
+        ref_row = phased[ref].real
+        mask = signal_mask(phased.reshape(-1, n)[strongest_flat].real, s["signal_threshold"])
+        if np.sum(ref_row[mask] if mask.any() else ref_row) < 0:
+            p0 = (p0 + 180.0) % 360.0
+            phased = -phased
+        choices["phase_reference_increment"] = [int(i) for i in ref]
+    choices["phase"] = {"p0_deg": round(p0, 3), "p1_deg": round(p1, 3), "method": method}
+    choices["strongest_increment"] = [int(i) for i in strongest]
+    return phased
+
+
+def _noise_sigma(
+    phased: np.ndarray, real: np.ndarray, ppm: np.ndarray, free: np.ndarray, s: dict
+) -> tuple[float, str]:
+    n = real.shape[-1]
+    rows = real.reshape(-1, n)
+    method = s["noise"]
+    if method == "region":
+        lo, hi = sorted(s["noise_region"])
+        sel = (ppm >= lo) & (ppm <= hi)
+        if sel.sum() < 8:
+            raise ProcessingError(
+                f"processing.noise_region {s['noise_region']} holds {int(sel.sum())} points; "
+                "choose a wider signal-free ppm range"
+            )
+        vals = rows[:, sel]
+        return float(np.std(vals - vals.mean(axis=1, keepdims=True))), f"region {lo:g}..{hi:g} ppm"
+    if method == "imaginary":
+        if np.iscomplexobj(phased) and np.any(phased.imag):
+            imag = phased.reshape(-1, n).imag
+            return robust_sigma(imag), "imaginary channel (first differences, MAD)"
+        raise ProcessingError(
+            "processing.noise = \"imaginary\" needs complex spectra; these have no imaginary "
+            'channel (processed data?): use noise = "auto" or "region"'
+        )
+    if free.sum() >= 16:
+        vals = rows[:, free]
+        mad = np.median(np.abs(vals - np.median(vals, axis=1, keepdims=True)))
+        return float(1.4826 * mad), f"signal-free points ({int(free.sum())} per increment, MAD)"
+    return robust_sigma(rows), "first differences of all points (too few signal-free points)"
+
+
+def _shift_dimension(
+    real: np.ndarray, ppm: np.ndarray, mask: np.ndarray, s: dict, choices: dict
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Collapse or crop the spectral axis; return (data, ppm axis or None, points per entry)."""
+    mode = s["shift_mode"]
+    if mode == "regions":
+        cols, centres, counts, ranges = [], [], [], []
+        for a, b in s["regions"]:
+            lo, hi = sorted((a, b))
+            sel = (ppm >= lo) & (ppm <= hi)
+            if not sel.any():
+                raise ProcessingError(
+                    f"processing.regions: [{a}, {b}] ppm lies outside the spectrum "
+                    f"({ppm.min():.2f}..{ppm.max():.2f} ppm)"
+                )
+            cols.append(real[..., sel].sum(axis=-1))
+            centres.append(float(ppm[sel].mean()))
+            counts.append(int(sel.sum()))
+            ranges.append([lo, hi])
+        choices["shift"] = {"mode": "regions", "ranges_ppm": ranges, "points": counts}
+        data = np.stack(cols, axis=-1)
+        return data, np.array(centres), np.array(counts, float)
+    if s["crop"] != "auto":
+        lo, hi = sorted(s["crop"])
+        idx = np.flatnonzero((ppm >= lo) & (ppm <= hi))
+        if idx.size == 0:
+            raise ProcessingError(f"processing.crop {s['crop']} ppm selects no point")
+        i0, i1 = int(idx[0]), int(idx[-1]) + 1
+    elif mask.any():
+        idx = np.flatnonzero(mask)
+        i0, i1 = int(idx[0]), int(idx[-1]) + 1
+    else:
+        raise ProcessingError(
+            f"no signal above {s['signal_threshold']:g} noise sigmas in the spectrum: "
+            "set processing.crop = [ppm_a, ppm_b] or lower processing.signal_threshold"
+        )
+    crop_ppm = [float(ppm[i0]), float(ppm[i1 - 1])]
+    if mode == "sum":
+        choices["shift"] = {"mode": "sum", "crop_ppm": crop_ppm, "points": i1 - i0}
+        data = real[..., i0:i1].sum(axis=-1)
+        return data, None, np.array([float(i1 - i0)])
+    npts = i1 - i0
+    limit = int(s["max_shift_points"])
+    factor = int(np.ceil(npts / limit)) if limit and npts > limit else 1
+    nkeep = (npts // factor) * factor
+    seg = real[..., i0: i0 + nkeep]
+    data = seg.reshape(*seg.shape[:-1], nkeep // factor, factor).sum(axis=-1)
+    axis = ppm[i0: i0 + nkeep].reshape(-1, factor).mean(axis=-1)
+    choices["shift"] = {
+        "mode": "points", "crop_ppm": crop_ppm, "points_in_crop": npts,
+        "summed_neighbours": factor, "points_kept": int(nkeep // factor),
+    }
+    return data, axis, np.full(axis.size, float(factor))
+
+
+def _grid(t: np.ndarray, kernel: str, s: dict) -> tuple[np.ndarray, dict]:
+    ppd, ext, cap = float(s["points_per_decade"]), float(s["extend_decades"]), s["max_tau_points"]
+    tau = tau_grid(t, kernel, points_per_decade=ppd, extend_decades=ext)
+    if kernel != "identity" and tau.size > cap:
+        ppd = ppd * (cap - 1) / (tau.size - 1)
+        tau = tau_grid(t, kernel, points_per_decade=ppd, extend_decades=ext)
+    info = {"min": float(tau.min()), "max": float(tau.max()), "points": int(tau.size)}
+    if kernel != "identity":
+        info.update(points_per_decade=round(ppd, 3), extend_decades=ext)
+    return tau, info
+
+
+def _from_spectra(
+    exp: Experiment, s: dict, indirect: tuple, kernels: list[str], choices: dict
+) -> tuple[np.ndarray, Dimension | None, np.ndarray, float]:
+    """Steps 1-5 for FIDs or spectra: (data, chemical-shift dimension, scale, sigma)."""
+    spec, ppm, window = _spectrum(exp, s, choices)
+    if exp.axes[-1].role == "chemical_shift" and not np.any(spec.imag):
+        phased = spec
+        choices["phase"] = {"method": "none (processed spectra)"}
+    else:
+        phased = _phase(spec, s, choices, indirect, kernels)
+    real = np.ascontiguousarray(phased.real)
+    n = real.shape[-1]
+    rows = real.reshape(-1, n)
+    strongest = int(np.argmax(np.sum(rows**2, axis=1)))
+    mask = signal_mask(rows[strongest], float(s["signal_threshold"]))
+    free = ~mask
+    choices["signal_ppm"] = [
+        [round(float(ppm[a]), 4), round(float(ppm[b - 1]), 4)] for a, b in true_runs(mask)
+    ]
+    if s["baseline"] != "none" and free.sum() >= 8:
+        order = 0 if s["baseline"] == "constant" else 1
+        real = _subtract_baseline(rows, free, order).reshape(real.shape)
+    choices["baseline"] = s["baseline"]
+    if s["noise_sigma"] > 0:
+        sigma1, how = float(s["noise_sigma"]), "given (processing.noise_sigma)"
+    else:
+        sigma1, how = _noise_sigma(phased, real, ppm, free, s)
+    if not np.isfinite(sigma1) or sigma1 <= 0:
+        raise ProcessingError(f"{exp.source}: noise estimate is {sigma1}; data may be empty")
+    choices["noise"] = {"method": how, "sigma_per_point": sigma1}
+    data, axis_ppm, counts = _shift_dimension(real, ppm, mask, s, choices)
+    scale = sigma1 * sum_noise_factor(window, counts)
+    if axis_ppm is not None and axis_ppm.size > 1:
+        name = "region" if s["shift_mode"] == "regions" else "shift"
+        dim = Dimension(name, "ppm", "chemical_shift", "identity", "δ", "ppm", axis_ppm)
+        return data, dim, scale.reshape((1,) * len(indirect) + (-1,)), sigma1
+    if axis_ppm is not None:
+        data = data[..., 0]
+    return data, None, np.asarray(float(scale.ravel()[0])), sigma1
+
+
+def _from_intensities(exp: Experiment, s: dict, choices: dict) -> tuple:
+    """Data without a spectral axis (intensity tables): (data, scale, sigma)."""
+    data = np.asarray(exp.data)
+    if np.iscomplexobj(data):
+        data = data.real
+    if s["noise_sigma"] > 0:
+        sigma1, how = float(s["noise_sigma"]), "given (processing.noise_sigma)"
+    else:
+        # second differences remove the smooth decay; std of d2 is sqrt(6) sigma
+        d2 = np.diff(data.reshape(-1, data.shape[-1]), n=2, axis=-1).ravel()
+        sigma1 = float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0))
+        how = "second differences (MAD); give processing.noise_sigma if known"
+    if not np.isfinite(sigma1) or sigma1 <= 0:
+        raise ProcessingError(
+            f"{exp.source}: cannot estimate the noise of these intensities (too few points "
+            "or noise-free); set processing.noise_sigma"
+        )
+    choices["noise"] = {"method": how, "sigma_per_point": sigma1}
+    return data, np.asarray(sigma1), sigma1
+
+
+def process(exp: Experiment, settings: dict[str, Any] | None = None, **overrides: Any) -> Problem:
+    """Turn an experiment into an inversion problem (see the module docstring).
+
+    Parameters
+    ----------
+    exp : Experiment
+        What a reader returned.
+    settings : dict, optional
+        The ``processing`` section of the settings (defaults for missing keys), or the full
+        settings dictionary from :func:`nmrilt.config.load_settings`.
+    **overrides
+        Processing keys, e.g. ``shift_mode="sum"``.
+
+    Returns
+    -------
+    Problem
+
+    Raises
+    ------
+    ProcessingError
+        If the experiment cannot be inverted with these settings (the message says why
+        and which setting to change).
+    """
+    section = dict(settings.get("processing", settings)) if settings else {}
+    section.update(overrides)
+    s = _config.load_settings(processing=section)["processing"]
+    choices: dict[str, Any] = {}
+    spectral = exp.axes[-1].role in _SPECTRAL_ROLES
+    indirect = exp.axes[:-1] if spectral else exp.axes
+    if not indirect:
+        raise ProcessingError(
+            f"{exp.source} has no indirect dimension (a 1D spectrum): there is nothing to invert"
+        )
+    kernels = _kernels(exp, indirect, list(s["kernels"]))
+    if all(k == "identity" for k in kernels):
+        raise ProcessingError(
+            f"{exp.source}: no dimension to invert (axes "
+            f"{[(a.name, a.role) for a in indirect]}); if one holds delays, echo times or "
+            "b-values, set kind (--kind) or processing.kernels"
+        )
+    dims: list[Dimension] = []
+    for ax, k in zip(indirect, kernels):
+        name, unit = KERNEL_LABELS.get(k, (ax.name, ax.unit))
+        dims.append(Dimension(name, unit, ax.role, k, ax.name, ax.unit))
+    t = [np.asarray(ax.values, float) for ax in indirect]
+    if spectral:
+        data, shift_dim, scale, sigma1 = _from_spectra(exp, s, indirect, kernels, choices)
+        if shift_dim is not None:
+            dims.append(shift_dim)
+            t.append(shift_dim.ppm)
+    else:
+        data, scale, sigma1 = _from_intensities(exp, s, choices)
+    taus, grids = [], []
+    for d, ti in zip(dims, t):
+        tau, info = _grid(ti, d.kernel, s)
+        taus.append(tau)
+        grids.append({"dimension": d.name, "kernel": d.kernel, **info})
+    choices["kernels"] = list(kernels) + (["identity"] * (len(dims) - len(kernels)))
+    choices["tau_grids"] = grids
+    choices["tau_rule"] = (
+        "nmrilt.grids.tau_grid: sampled range (1/b for diffusion) widened by extend_decades "
+        "at each end, points_per_decade, density lowered to at most max_tau_points"
+    )
+    meta = {k: v for k, v in exp.meta.items() if k != "raw"}
+    scaled = np.asarray(data, float) / scale
+    log.info("processed %s: data %s, noise sigma %.4g", exp.source, scaled.shape, sigma1)
+    return Problem(
+        data=scaled, t=tuple(t), tau=tuple(taus), kernels=tuple(d.kernel for d in dims),
+        dims=tuple(dims), sigma=float(sigma1), scale=np.asarray(scale, float),
+        choices=choices, source=Path(exp.source), kind=exp.kind, files=tuple(exp.files),
+        meta=meta,
+    )

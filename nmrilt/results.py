@@ -1,0 +1,408 @@
+"""Results: the :class:`Result` object, ``result.h5`` / ``peaks.csv`` / ``report.txt``.
+
+The only module that imports h5py.  Every file is written atomically: to a temporary
+name in the same folder, then :func:`os.replace` — a reader never sees a partial file.
+
+``result.h5`` layout::
+
+    /g /fit /residuals /data        float datasets (data and fit have unit noise variance)
+    /scale                          what the processed data were divided by
+    /convergence                    relative change per solver iteration
+    /tau_<i>   attrs name, unit, kernel, role     output grid of dimension i
+    /t_<i>     attrs name, unit                   sampling of dimension i
+    root attrs nmrilt_version, created (ISO 8601, UTC), source, kind, sigma,
+               converged, iterations, message, elapsed_s,
+               parameters (JSON: settings, processing choices, solver options),
+               checksums (JSON: {file: SHA-256} of every raw file read)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .errors import OutputError
+from .processing import Dimension, Problem
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished inversion with every label needed to plot and report it.
+
+    Attributes
+    ----------
+    g : numpy.ndarray
+        Distribution, shape ``tuple(len(tau_i))``; in units of the unit-variance data.
+    fit, residuals, data : numpy.ndarray
+        Fitted data, ``data - fit`` and the processed data (unit noise variance).
+    t, tau : tuple of numpy.ndarray
+        Sampling and grid per dimension (identity chemical-shift dimensions: ppm).
+    dims : tuple of Dimension
+        Labels per dimension.
+    scale : numpy.ndarray
+        What the data were divided by (multiply ``g`` by it for spectrum units).
+    sigma : float
+        Noise sigma of one spectrum point.
+    parameters : dict
+        ``settings``, ``choices`` (processing) and ``solver`` (options) — JSON-serialisable.
+    info : dict
+        ``converged``, ``iterations``, ``message``, ``elapsed_s``.
+    convergence : numpy.ndarray
+        Relative change per iteration.
+    source, kind, created, version : str
+        Provenance.
+    checksums : dict
+        SHA-256 of every raw file read.
+    path : pathlib.Path or None
+        Folder the result was written to or read from.
+    """
+
+    g: np.ndarray
+    fit: np.ndarray
+    residuals: np.ndarray
+    data: np.ndarray
+    t: tuple[np.ndarray, ...]
+    tau: tuple[np.ndarray, ...]
+    dims: tuple[Dimension, ...]
+    scale: np.ndarray
+    sigma: float
+    parameters: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    convergence: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    source: str = ""
+    kind: str = "unknown"
+    created: str = ""
+    version: str = __version__
+    checksums: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+    def with_path(self, path: Path) -> Result:
+        """Copy of this result that records where it lives."""
+        return replace(self, path=Path(path))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)
+
+
+def sha256(path: str | Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (opened read-only)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def checksums(files: tuple[Path, ...] | list[Path], root: Path | None = None) -> dict[str, str]:
+    """``{name: sha256}`` of the given files, names relative to ``root`` when possible."""
+    out = {}
+    for f in files:
+        f = Path(f)
+        if not f.is_file():
+            continue
+        try:
+            name = str(f.relative_to(root)) if root else str(f)
+        except ValueError:
+            name = str(f)
+        out[name] = sha256(f)
+    return out
+
+
+def from_inversion(
+    problem: Problem,
+    inversion: Any,
+    settings: dict[str, Any] | None = None,
+    sums: dict[str, str] | None = None,
+) -> Result:
+    """Combine a :class:`~nmrilt.processing.Problem` and the solver's result."""
+    parameters = {
+        "settings": _jsonable(settings or {}),
+        "choices": _jsonable(problem.choices),
+        "solver": _jsonable(getattr(inversion, "options", {})),
+        "meta": _jsonable(problem.meta),
+    }
+    info = {
+        "converged": bool(getattr(inversion, "converged", False)),
+        "iterations": int(getattr(inversion, "iterations", 0)),
+        "message": str(getattr(inversion, "message", "")),
+        "elapsed_s": float(getattr(inversion, "elapsed_s", 0.0)),
+    }
+    conv = getattr(inversion, "convergence", None)
+    return Result(
+        g=np.asarray(inversion.g, float),
+        fit=np.asarray(inversion.fit, float),
+        residuals=np.asarray(inversion.residuals, float),
+        data=np.asarray(problem.data, float),
+        t=tuple(np.asarray(x, float) for x in problem.t),
+        tau=tuple(np.asarray(x, float) for x in problem.tau),
+        dims=problem.dims,
+        scale=np.asarray(problem.scale, float),
+        sigma=float(problem.sigma),
+        parameters=parameters,
+        info=info,
+        convergence=np.asarray(conv if conv is not None else [], float),
+        source=str(problem.source),
+        kind=problem.kind,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        checksums=dict(sums or {}),
+    )
+
+
+# --- atomic writing ------------------------------------------------------------------------------
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success move it onto ``path``.
+
+    On any exception the temporary file is removed and ``path`` is left untouched.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())
+        os.replace(tmp_path, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        raise
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write a text file atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def write_h5(result: Result, path: str | Path) -> Path:
+    """Write ``result.h5`` atomically (layout in the module docstring)."""
+    import h5py
+
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        for name in ("g", "fit", "residuals", "data", "scale", "convergence"):
+            f.create_dataset(name, data=np.asarray(getattr(result, name), float))
+        for i, (d, tau, t) in enumerate(zip(result.dims, result.tau, result.t)):
+            ds = f.create_dataset(f"tau_{i}", data=tau)
+            ds.attrs.update(name=d.name, unit=d.unit, kernel=d.kernel, role=d.role)
+            ts = f.create_dataset(f"t_{i}", data=t)
+            ts.attrs.update(name=d.t_name, unit=d.t_unit)
+        f.attrs.update(
+            nmrilt_version=result.version,
+            created=result.created,
+            source=result.source,
+            kind=result.kind,
+            sigma=result.sigma,
+            parameters=json.dumps(result.parameters),
+            checksums=json.dumps(result.checksums),
+            **{k: v for k, v in result.info.items()},
+        )
+        f.attrs["ndim"] = len(result.dims)
+    return Path(path)
+
+
+def read_result(path: str | Path) -> Result:
+    """Read a ``result.h5`` (or the folder holding it) back into a :class:`Result`.
+
+    Raises
+    ------
+    OutputError
+        If the file is missing or not an nmrilt result.
+    """
+    import h5py
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "result.h5"
+    if not path.is_file():
+        raise OutputError(f"{path} does not exist; give the result.h5 written by `nmrilt run`")
+    try:
+        with h5py.File(path, "r") as f:
+            if "nmrilt_version" not in f.attrs:
+                raise OutputError(f"{path} is an HDF5 file but not an nmrilt result")
+            a = f.attrs
+            ndim = int(a["ndim"])
+            dims, taus, ts = [], [], []
+            for i in range(ndim):
+                tau, t = f[f"tau_{i}"], f[f"t_{i}"]
+                ta = {k: str(v) for k, v in tau.attrs.items()}
+                tt = {k: str(v) for k, v in t.attrs.items()}
+                ppm = tau[()] if ta["unit"] == "ppm" else None
+                dims.append(Dimension(ta["name"], ta["unit"], ta["role"], ta["kernel"],
+                                      tt["name"], tt["unit"], ppm))
+                taus.append(tau[()])
+                ts.append(t[()])
+            arrays = {k: f[k][()] for k in ("g", "fit", "residuals", "data", "scale",
+                                            "convergence")}
+            info = {k: a[k].item() if hasattr(a[k], "item") else a[k]
+                    for k in ("converged", "iterations", "message", "elapsed_s") if k in a}
+            return Result(
+                **arrays, t=tuple(ts), tau=tuple(taus), dims=tuple(dims),
+                sigma=float(a["sigma"]), parameters=json.loads(a["parameters"]), info=info,
+                source=str(a["source"]), kind=str(a["kind"]), created=str(a["created"]),
+                version=str(a["nmrilt_version"]), checksums=json.loads(a["checksums"]),
+                path=path.parent,
+            )
+    except OSError as exc:
+        raise OutputError(f"{path} cannot be read as HDF5: {exc}") from None
+
+
+# --- peaks / components -----------------------------------------------------------------------
+
+
+def components(result: Result, threshold: float = 0.05) -> list[dict[str, Any]]:
+    """Connected same-sign components of ``g`` above ``threshold * max|g|``.
+
+    Components connect across inverted dimensions and along a chemical-shift point axis;
+    other identity dimensions (regions, temperatures, indices) are separated slice by slice.
+    The integral counts the component's points above the threshold only, so broad peaks
+    lose their low flanks (10-20 % in the examples); for amplitudes, sum ``g * scale`` over
+    a region of ``result.h5`` instead.
+
+    Returns
+    -------
+    list of dict
+        Sorted by decreasing ``|integral|``; keys ``sign``, ``integral`` (spectrum units,
+        ``sum(g * scale)``), ``fraction`` (of the total ``|integral|``), and per dimension
+        ``<name>_mean_log10_<unit>`` and ``<name>_<unit>`` (geometric mean) for inverted
+        dimensions or ``<name>_<unit>`` (weighted mean position) for identity ones.
+    """
+    from scipy import ndimage
+
+    g = np.asarray(result.g, float)
+    gs = g * np.broadcast_to(result.scale, g.shape) if result.scale.size > 1 else g * result.scale
+    peak = float(np.max(np.abs(g))) if g.size else 0.0
+    if peak == 0.0:
+        return []
+    structure = ndimage.generate_binary_structure(g.ndim, g.ndim)
+    for ax, d in enumerate(result.dims):
+        if not d.inverted and d.name != "shift":
+            sl = [slice(None)] * g.ndim
+            sl[ax] = [0, 2]
+            structure[tuple(sl)] = False
+    total = float(np.sum(np.abs(gs)))
+    comps = []
+    for sign in (1, -1):
+        labels, n = ndimage.label(sign * g > threshold * peak, structure=structure)
+        for lab in range(1, n + 1):
+            sel = labels == lab
+            w = np.abs(g) * sel
+            wsum = w.sum()
+            row: dict[str, Any] = {"sign": "+" if sign > 0 else "-",
+                                   "integral": float(gs[sel].sum())}
+            row["fraction"] = abs(row["integral"]) / total if total else 0.0
+            for ax, (d, tau) in enumerate(zip(result.dims, result.tau)):
+                marg = w.sum(axis=tuple(i for i in range(g.ndim) if i != ax))
+                unit = d.unit.replace("^", "").replace("/", "_per_") or "index"
+                if d.inverted:
+                    mlog = float(np.sum(marg * np.log10(tau)) / wsum)
+                    row[f"{d.name}_mean_log10_{unit}"] = mlog
+                    row[f"{d.name}_{unit}"] = 10.0**mlog
+                else:
+                    row[f"{d.name}_{unit}"] = float(np.sum(marg * tau) / wsum)
+            comps.append(row)
+    comps.sort(key=lambda r: -abs(r["integral"]))
+    for i, r in enumerate(comps, 1):
+        r["component"] = i
+    return comps
+
+
+def write_peaks_csv(result: Result, path: str | Path, threshold: float = 0.05) -> Path:
+    """Write ``peaks.csv`` (one row per component, see :func:`components`) atomically."""
+    rows = components(result, threshold)
+    keys = ["component", "sign", "integral", "fraction"]
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+    return write_text(path, buf.getvalue())
+
+
+def report_text(result: Result, threshold: float = 0.05) -> str:
+    """Human-readable summary of a result."""
+    p = result.parameters
+    meta = p.get("meta", {})
+    lines = [
+        f"nmrilt {result.version} result, created {result.created}",
+        f"source:        {result.source}",
+        f"kind:          {result.kind}   pulse program: {meta.get('pulse_program', '?')}"
+        f"   nucleus: {meta.get('nucleus', '?')}",
+        f"data shape:    {result.data.shape}   distribution shape: {result.g.shape}",
+        "",
+        "dimensions:",
+    ]
+    for i, (d, t, tau) in enumerate(zip(result.dims, result.t, result.tau)):
+        lines.append(
+            f"  {i}: {d.name} [{d.unit}] kernel {d.kernel}; sampled {d.t_name} "
+            f"{t.min():.4g}..{t.max():.4g} {d.t_unit} ({t.size}); grid {tau.min():.4g}.."
+            f"{tau.max():.4g} ({tau.size})"
+        )
+    res = result.residuals
+    lines += [
+        "",
+        f"noise sigma per spectrum point: {result.sigma:.4g}",
+        f"solver: converged={result.info.get('converged')} iterations="
+        f"{result.info.get('iterations')} time={result.info.get('elapsed_s', 0):.1f} s "
+        f"message: {result.info.get('message', '')}",
+        f"residuals (unit-noise data): rms {np.sqrt(np.mean(res**2)):.3f}, "
+        f"mean {np.mean(res):.3f}  (rms near 1 means the fit reaches the noise)",
+        "",
+        "processing choices:",
+    ]
+    for k, v in p.get("choices", {}).items():
+        lines.append(f"  {k}: {json.dumps(v)}")
+    if p.get("warnings"):
+        lines += ["", "warnings:"] + [f"  {w}" for w in p["warnings"]]
+    lines += ["", f"components (|g| above {threshold:g} of its maximum):"]
+    for c in components(result, threshold):
+        pos = ", ".join(f"{k}={v:.4g}" for k, v in c.items()
+                        if k not in ("component", "sign", "integral", "fraction")
+                        and "mean_log10" not in k)
+        lines.append(f"  {c['component']:>2} {c['sign']} integral {c['integral']:.4g} "
+                     f"({100 * c['fraction']:.1f} %)  {pos}")
+    lines += ["", "input files (SHA-256):"]
+    lines += [f"  {v}  {k}" for k, v in result.checksums.items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(result: Result, path: str | Path, threshold: float = 0.05) -> Path:
+    """Write ``report.txt`` atomically."""
+    return write_text(path, report_text(result, threshold))

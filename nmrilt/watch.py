@@ -1,0 +1,215 @@
+"""Watch a data tree and process each experiment once its acquisition has finished.
+
+An experiment is *ready* when its data file has stopped changing (same size and
+modification time on two consecutive polls) **and** either
+
+* its size equals what the parameters promise — Bruker: ``prod(TD of acqu2/acqu3)`` FIDs of
+  ``TD`` points padded to 1024-byte blocks (``DTYPA`` gives 4 or 8 bytes per point; the
+  larger of ``acquN`` and ``acquNs`` is taken); VnmrJ: ``32 + nblocks * bbytes`` from the
+  ``fid`` file header — or
+* the size cannot be predicted, or the file has been unchanged for ``stale_after_s``
+  seconds (a halted acquisition: processed as far as it got).
+
+Finished experiments (a ``result.h5`` in their output folder) are never redone.  Failures
+are recorded, with the data file's signature, in a state file in the *output* area
+(``<out or root>/.nmrilt-watch.json``), never in the raw data: a failed experiment is
+retried only when its data change.  Restarting the watcher therefore reprocesses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import struct
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+from .batch import find_experiments, out_for, run_one
+from .errors import NmriltError
+from .pipeline import is_finished
+from .results import write_text
+
+log = logging.getLogger(__name__)
+
+STATE_NAME = ".nmrilt-watch.json"
+_TD = re.compile(r"^##\$TD=\s*(\d+)", re.M)
+_DTYPA = re.compile(r"^##\$DTYPA=\s*(\d+)", re.M)
+
+
+def _jcamp_int(path: Path, pattern: re.Pattern) -> int | None:
+    try:
+        m = pattern.search(path.read_text(errors="replace"))
+    except OSError:
+        return None
+    return int(m.group(1)) if m else None
+
+
+def data_file(expdir: Path) -> Path | None:
+    """The binary data file of an experiment folder (``ser`` before ``fid``)."""
+    for name in ("ser", "fid"):
+        if (expdir / name).is_file():
+            return expdir / name
+    return None
+
+
+def expected_size(expdir: Path) -> int | None:
+    """Bytes the data file will have when the acquisition is complete, or None if unknown."""
+    if (expdir / "acqus").is_file():
+        td = _jcamp_int(expdir / "acqus", _TD)
+        if not td:
+            return None
+        nbytes = 8 if _jcamp_int(expdir / "acqus", _DTYPA) == 2 else 4
+        block = 1024 // nbytes
+        size = math.ceil(td / block) * block * nbytes
+        for dim in (2, 3, 4):
+            tds = [_jcamp_int(expdir / f"acqu{dim}{s}", _TD) for s in ("", "s")]
+            tds = [t for t in tds if t]
+            if tds:
+                size *= max(tds)
+        return size
+    fid = expdir / "fid"
+    if (expdir / "procpar").is_file() and fid.is_file():
+        try:
+            with fid.open("rb") as fh:
+                head = fh.read(32)
+            nblocks, _, _, _, _, bbytes = struct.unpack(">6l", head[:24])
+        except (OSError, struct.error):
+            return None
+        return 32 + nblocks * bbytes
+    return None
+
+
+def signature(expdir: Path) -> list[int] | None:
+    """(size, mtime_ns) of the data file, or None when there is none yet."""
+    f = data_file(expdir)
+    if f is None:
+        return None
+    st = f.stat()
+    return [int(st.st_size), int(st.st_mtime_ns)]
+
+
+@dataclass
+class WatchSummary:
+    """What a watcher did during its polls."""
+
+    done: list[Path] = field(default_factory=list)
+    failed: dict[Path, str] = field(default_factory=dict)
+    polls: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failed
+
+
+def _load_state(path: Path) -> dict[str, Any]:
+    try:
+        state = json.loads(path.read_text())
+        if isinstance(state.get("experiments"), dict):
+            return state
+    except (OSError, ValueError):
+        pass
+    return {"version": 1, "experiments": {}}
+
+
+def watch(
+    root: str | Path,
+    out: str | Path | None = None,
+    config: str | Path | None = None,
+    interval: float = 30.0,
+    max_polls: int | None = None,
+    stale_after_s: float = 3600.0,
+    state_file: str | Path | None = None,
+    progress: bool = True,
+    stream: TextIO | None = None,
+    **settings: Any,
+) -> WatchSummary:
+    """Poll ``root`` and process every experiment whose acquisition has finished.
+
+    Parameters
+    ----------
+    root : path
+        Top of the data tree.
+    out : path, optional
+        Mirror results below this folder instead of writing beside the data.
+    config : path, optional
+        Settings file for every experiment.
+    interval : float
+        Seconds between polls.
+    max_polls : int, optional
+        Stop after this many polls (None: run until interrupted).  Two polls are the
+        least that can process anything (one to see a file, one to confirm it is still).
+    stale_after_s : float
+        An incomplete data file unchanged for this long is processed anyway.
+    state_file : path, optional
+        Default ``<out or root>/.nmrilt-watch.json``.
+    progress : bool
+        One line per processed experiment on ``stream`` (default stderr).
+    **settings
+        Keyword settings for every experiment.
+
+    Returns
+    -------
+    WatchSummary
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise NmriltError(f"{root} is not a folder; give the top of a data tree")
+    stream = stream or sys.stderr
+    state_path = Path(state_file) if state_file else Path(out or root) / STATE_NAME
+    state = _load_state(state_path)
+    seen: dict[Path, tuple[list[int], float]] = {}
+    summary = WatchSummary()
+    if progress:
+        print(f"watching {root} every {interval:g} s (state: {state_path})", file=stream,
+              flush=True)
+    while True:
+        summary.polls += 1
+        now = time.monotonic()
+        for expdir in find_experiments(root):
+            dest = out_for(expdir, root, out)
+            key = str(expdir.relative_to(root))
+            if is_finished(expdir, dest):
+                continue
+            sig = signature(expdir)
+            record = state["experiments"].get(key)
+            if sig is None or (record and record.get("status") == "failed"
+                                and record.get("signature") == sig):
+                continue
+            first = seen.get(expdir)
+            if first is None or first[0] != sig:
+                seen[expdir] = (sig, now)
+                continue
+            expected = expected_size(expdir)
+            if expected is not None and sig[0] < expected and now - first[1] < stale_after_s:
+                continue
+            error = run_one(expdir, dest, config, False, settings)
+            entry = {"signature": sig, "time": datetime.now(timezone.utc).isoformat()}
+            if error is None:
+                summary.done.append(expdir)
+                entry["status"] = "done"
+                line = f"{expdir}: ok"
+            else:
+                summary.failed[expdir] = error
+                entry.update(status="failed", error=error)
+                line = f"{expdir}: FAILED: {error} (not retried until its data change)"
+            state["experiments"][key] = entry
+            try:
+                state_path.parent.mkdir(parents=True, exist_ok=True)
+                write_text(state_path, json.dumps(state, indent=1))
+            except OSError as exc:
+                raise NmriltError(
+                    f"cannot write the watch state {state_path} ({exc}); pass --out DIR "
+                    "or --state FILE in a writable place"
+                ) from None
+            if progress:
+                print(line, file=stream, flush=True)
+        if max_polls is not None and summary.polls >= max_polls:
+            return summary
+        time.sleep(interval)

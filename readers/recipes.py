@@ -1,0 +1,369 @@
+"""Pulse program -> experiment kind + axis recipe.
+
+A *recipe* says, for each indirect dimension of a Bruker pseudo-nD experiment, where
+its coordinates come from (a list file, a formula over a list and acquisition
+parameters, or a plain index) and which role/unit the axis has.  Recipes come from, in
+order of precedence:
+
+1. keyword overrides given to :func:`nmrilt.read` (``kind=``, ``axes=``, ``delays=``,
+   ``pulse_program=`` ...);
+2. the ``[experiment]`` table of ``nmrilt.toml`` in the experiment folder (same keys);
+3. the built-in table for the pulse program (:func:`builtin_recipe`).
+
+Axis specifications (``axes`` entries, one per indirect dimension in TopSpin order F1,
+F2 — i.e. ``acqu2s`` for pseudo-2D; ``acqu3s`` then ``acqu2s`` for pseudo-3D) are either
+one of the names in :data:`AXIS_SHORTCUTS` or a table
+``{name = "tau", list = "vdlist", role = "delay", unit = "s", scale = 1.0}`` whose values
+are ``list values × scale`` (or ``values = [...]`` given literally).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nmrilt.errors import ConfigError, ReadError
+
+from .experiment import AXIS_ROLES, EXPERIMENT_KINDS
+from .lists import ParsedList
+
+#: Gyromagnetic ratios in rad s^-1 T^-1 (CODATA / IUPAC values; sign dropped, b uses γ²).
+GAMMA_RAD_S_T: dict[str, float] = {
+    "1H": 267.5221874e6,
+    "2H": 41.065e6,
+    "3He": 203.789e6,
+    "7Li": 103.962e6,
+    "11B": 85.847e6,
+    "13C": 67.2828e6,
+    "15N": 27.116e6,
+    "17O": 36.264e6,
+    "19F": 251.815e6,
+    "23Na": 70.761e6,
+    "27Al": 69.763e6,
+    "29Si": 53.190e6,
+    "31P": 108.291e6,
+    "129Xe": 74.521e6,
+}
+
+#: G/cm -> T/m.
+GAUSS_PER_CM_TO_T_PER_M = 1e-2
+
+#: Recipe keys accepted from overrides and from ``nmrilt.toml`` ``[experiment]``.
+RECIPE_KEYS = frozenset(
+    {"kind", "axes", "pulse_program", "delays", "big_delta", "little_delta", "tau", "gamma"}
+)
+
+
+@dataclass(frozen=True)
+class AxisSpec:
+    """How to build one indirect axis.
+
+    Attributes
+    ----------
+    name, role, unit : str
+        The resulting :class:`~nmrilt.readers.Axis` label, role and unit.
+    source : str
+        ``"list"`` (values = list × scale), ``"echo_time"``, ``"b_value"``,
+        ``"gradient"``, ``"index"`` or ``"values"`` (literal values).
+    list_name : str
+        List file the values come from (``vdlist``, ``vclist``, ``difflist`` ...).
+    scale : float
+        Multiplier applied to the list values (``source == "list"``).
+    values : tuple of float
+        Literal values (``source == "values"``).
+    """
+
+    name: str
+    role: str
+    unit: str
+    source: str
+    list_name: str = ""
+    scale: float = 1.0
+    values: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Experiment kind and one :class:`AxisSpec` per indirect dimension (F1 first)."""
+
+    kind: str
+    axes: tuple[AxisSpec, ...]
+    origin: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+#: Named axis specifications usable in ``axes``.
+AXIS_SHORTCUTS: dict[str, AxisSpec] = {
+    "vdlist": AxisSpec("vd", "delay", "s", "list", "vdlist"),
+    "delay": AxisSpec("vd", "delay", "s", "list", "vdlist"),
+    "vclist": AxisSpec("vc", "index", "", "list", "vclist"),
+    "echo_time": AxisSpec("echo_time", "echo", "s", "echo_time", "vclist"),
+    "b_value": AxisSpec("b", "b_value", "s/m^2", "b_value", "difflist"),
+    "gradient": AxisSpec("g", "gradient", "T/m", "gradient", "difflist"),
+    "vtlist": AxisSpec("temperature", "temperature", "K", "list", "vtlist"),
+    "temperature": AxisSpec("temperature", "temperature", "K", "list", "vtlist"),
+    "vplist": AxisSpec("vp", "index", "s", "list", "vplist"),
+    "fq1list": AxisSpec("fq1", "index", "Hz", "list", "fq1list"),
+    "index": AxisSpec("index", "index", "", "index"),
+}
+
+#: Default axes (TopSpin order F1, F2) for an experiment kind given without ``axes``.
+KIND_DEFAULT_AXES: dict[str, tuple[str, ...]] = {
+    "t1_ir": ("vdlist",),
+    "t1_sr": ("vdlist",),
+    "t2_cpmg": ("echo_time",),
+    "diffusion": ("b_value",),
+    "t1_t2": ("vdlist", "echo_time"),
+    "d_t2": ("b_value", "echo_time"),
+}
+
+#: Role a single overriding ``delays=`` axis takes for each kind.
+KIND_ROLE: dict[str, tuple[str, str, str]] = {
+    "t1_ir": ("vd", "delay", "s"),
+    "t1_sr": ("vd", "delay", "s"),
+    "t2_cpmg": ("echo_time", "echo", "s"),
+    "diffusion": ("b", "b_value", "s/m^2"),
+}
+
+# Built-in pulse-program families: (regex on the lower-case name, kind, axes).
+_BUILTIN: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (r"^t1ir_?cpmg|^t1irt2|^irt2cpmg", "t1_t2", ("vdlist", "echo_time")),
+    (r"^t1ir", "t1_ir", ("vdlist",)),
+    (r"satrec|^t1sr", "t1_sr", ("vdlist",)),
+    (r"^cpmg", "t2_cpmg", ("echo_time",)),
+    (r"^d?ste(bp)?gp|^led(bp)?gp|^diffste", "diffusion", ("b_value",)),
+)
+
+
+def builtin_recipe(pulse_program: str) -> Recipe | None:
+    """Return the built-in recipe of a Bruker pulse program, or ``None`` if unknown.
+
+    Known families: ``t1ir*`` (T1 inversion recovery, vdlist), ``*satrec*``/``t1sr*``
+    (saturation recovery, vdlist), ``cpmg*`` (T2, vclist × echo period),
+    ``stebpgp1s``/``ledbpgp2s``/``dstebpgp3s``/``stegp1s``/``ledgp2s``/``diffSte``
+    (diffusion, difflist → b) and ``t1ir_cpmg``/``t1irt2cpmg`` (pseudo-3D T1–T2).
+    """
+    name = pulse_program.strip().lower()
+    for pattern, kind, axes in _BUILTIN:
+        if re.search(pattern, name):
+            return Recipe(kind, tuple(AXIS_SHORTCUTS[a] for a in axes), f"built-in ({name})")
+    return None
+
+
+def read_toml_recipe(folder: Path) -> tuple[dict[str, Any], Path | None]:
+    """Read the recipe keys of ``folder/nmrilt.toml`` (empty and ``None`` if there are none).
+
+    The ``[experiment]`` table is the reader's; recipe keys in the pipeline's ``[read]``
+    table (same names) are honoured too and win.  Other tables are ignored.
+
+    Raises
+    ------
+    ConfigError
+        If the file is not valid TOML or ``[experiment]`` has unknown keys.
+    """
+    path = folder / "nmrilt.toml"
+    if not path.is_file():
+        return {}, None
+    try:
+        with path.open("rb") as fh:
+            doc = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or delete it") from None
+    table = doc.get("experiment", {})
+    read_table = doc.get("read", {})
+    if not isinstance(table, dict) or not isinstance(read_table, dict):
+        raise ConfigError(f"{path}: 'experiment' and 'read' must be tables ([experiment])")
+    unknown = set(table) - RECIPE_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key(s) {sorted(unknown)} in [experiment]; allowed: "
+            f"{sorted(RECIPE_KEYS)}"
+        )
+    merged = dict(table)
+    # the pipeline's [read] section carries the same keys (plus reader options it passes
+    # itself); its recipe keys win over [experiment]
+    merged.update({k: v for k, v in read_table.items() if k in RECIPE_KEYS})
+    if not merged:
+        return {}, None
+    return merged, path
+
+
+def _spec_from(entry: Any, where: str) -> AxisSpec:
+    if isinstance(entry, str):
+        if entry not in AXIS_SHORTCUTS:
+            raise ConfigError(
+                f"{where}: unknown axis {entry!r}; use one of {sorted(AXIS_SHORTCUTS)} or a "
+                f'table such as {{name = "tau", list = "vdlist", role = "delay", unit = "s"}}'
+            )
+        return AXIS_SHORTCUTS[entry]
+    if isinstance(entry, Mapping):
+        role = str(entry.get("role", "index"))
+        if role not in AXIS_ROLES:
+            raise ConfigError(f"{where}: axis role {role!r} is not one of {AXIS_ROLES}")
+        name = str(entry.get("name", role))
+        unit = str(entry.get("unit", ""))
+        if "values" in entry:
+            vals = tuple(float(v) for v in entry["values"])
+            return AxisSpec(name, role, unit, "values", values=vals)
+        if "list" in entry:
+            return AxisSpec(
+                name, role, unit, "list", str(entry["list"]), float(entry.get("scale", 1.0))
+            )
+        raise ConfigError(f"{where}: axis table needs 'list' or 'values': {dict(entry)}")
+    raise ConfigError(f"{where}: axis entry {entry!r} must be a name or a table")
+
+
+def resolve_recipe(
+    pulse_program: str,
+    overrides: Mapping[str, Any],
+    toml_table: Mapping[str, Any],
+    toml_path: Path | None,
+    n_indirect: int,
+) -> Recipe | None:
+    """Combine overrides, ``nmrilt.toml`` and the built-in table into one recipe.
+
+    Returns ``None`` when nothing is known about the pulse program (the caller raises
+    :class:`~nmrilt.errors.UnknownPulseProgramError` for pseudo-nD data).
+    """
+    merged: dict[str, Any] = dict(toml_table)
+    merged.update({k: v for k, v in overrides.items() if k in RECIPE_KEYS and v is not None})
+    origin = "override" if any(k in overrides for k in RECIPE_KEYS) else str(toml_path)
+    options = {k: merged[k] for k in ("big_delta", "little_delta", "tau", "gamma") if k in merged}
+    base = builtin_recipe(str(merged.get("pulse_program", pulse_program)))
+    kind = merged.get("kind")
+    if kind is not None and kind not in EXPERIMENT_KINDS:
+        raise ConfigError(f"kind {kind!r} ({origin}) is not one of {EXPERIMENT_KINDS}")
+    if "axes" in merged:
+        axes_in = merged["axes"]
+        if isinstance(axes_in, (str, Mapping)):
+            axes_in = [axes_in]
+        axes = tuple(_spec_from(a, origin) for a in axes_in)
+    elif "delays" in merged and n_indirect != 1:
+        raise ConfigError(
+            f"delays= gives one axis but the data have {n_indirect} indirect dimensions; use "
+            f'axes = [{{name = "...", values = [...], role = "..."}}, ...] (one per dimension)'
+        )
+    elif "delays" in merged:
+        k = kind or (base.kind if base else "unknown")
+        name, role, unit = KIND_ROLE.get(k, ("delay", "delay", "s"))
+        vals = tuple(float(v) for v in np.ravel(merged["delays"]))
+        axes = (AxisSpec(name, role, unit, "values", values=vals),)
+    elif kind is not None and kind in KIND_DEFAULT_AXES:
+        axes = tuple(AXIS_SHORTCUTS[a] for a in KIND_DEFAULT_AXES[kind])
+    elif base is not None:
+        axes = base.axes
+    elif kind is not None:
+        axes = tuple(AXIS_SHORTCUTS["index"] for _ in range(n_indirect))
+    else:
+        return None
+    if kind is None:
+        kind = base.kind if base is not None else "unknown"
+    if base is not None and not any(k in merged for k in ("kind", "axes", "delays")):
+        origin = base.origin
+    if len(axes) != n_indirect:
+        raise ConfigError(
+            f"recipe ({origin}) gives {len(axes)} indirect axes but the data have {n_indirect} "
+            f"indirect dimension(s); list one axis per dimension in TopSpin order (F1 first)"
+        )
+    return Recipe(kind, axes, origin, options)
+
+
+def example_recipe_text(kind: str = "t1_ir") -> str:
+    """The ``nmrilt.toml`` snippet quoted in error messages."""
+    axes = ", ".join(f'"{a}"' for a in KIND_DEFAULT_AXES.get(kind, ("vdlist",)))
+    return f'[experiment]\nkind = "{kind}"\naxes = [{axes}]'
+
+
+def echo_times(vc: np.ndarray, acqus: Mapping[str, Any]) -> np.ndarray:
+    """CPMG echo-train duration: ``vc × (2·D20 + P2·1e-6)`` in s (Bruker ``cpmg``)."""
+    d20 = float(acqus["D"][20])
+    p2 = float(acqus["P"][2]) * 1e-6
+    if d20 <= 0:
+        raise ReadError(
+            "acqus D[20] (CPMG half echo delay) is 0, so echo times cannot be computed; "
+            "fix the acqus or give the echo times with delays=[...] / an nmrilt.toml axes table"
+        )
+    return np.asarray(vc, dtype=float) * (2.0 * d20 + p2)
+
+
+def diffusion_parameters(
+    pulse_program: str, acqus: Mapping[str, Any], nucleus: str, options: Mapping[str, Any]
+) -> dict[str, float]:
+    """Δ, δ, τ (s) and γ (rad/s/T) of a Bruker gradient-echo diffusion experiment.
+
+    Δ = D20; δ = 2·P30 for bipolar (``bp``) sequences, P30 otherwise (P in µs); τ = 0
+    (TopSpin's T1/T2 module convention); each can be overridden (``big_delta``,
+    ``little_delta``, ``tau``, ``gamma``).
+    """
+    bipolar = "bp" in pulse_program.lower()
+    p30 = float(acqus["P"][30]) * 1e-6
+    gamma = options.get("gamma", GAMMA_RAD_S_T.get(nucleus))
+    if gamma is None:
+        raise ReadError(
+            f"no gyromagnetic ratio known for nucleus {nucleus!r}; pass gamma=<rad/s/T> "
+            f"or add gamma = ... to [experiment] in nmrilt.toml"
+        )
+    return {
+        "big_delta": float(options.get("big_delta", acqus["D"][20])),
+        "little_delta": float(options.get("little_delta", (2.0 if bipolar else 1.0) * p30)),
+        "tau": float(options.get("tau", 0.0)),
+        "gamma": float(gamma),
+    }
+
+
+def b_values(g_t_per_m: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+    """Stejskal–Tanner ``b = (γ g δ)² (Δ − δ/3 − τ/2)`` in s/m²."""
+    d = params["little_delta"]
+    return (params["gamma"] * np.asarray(g_t_per_m) * d) ** 2 * (
+        params["big_delta"] - d / 3.0 - params["tau"] / 2.0
+    )
+
+
+def build_values(
+    spec: AxisSpec,
+    n: int,
+    get_list: Callable[[str], ParsedList],
+    acqus: Mapping[str, Any],
+    pulse_program: str,
+    nucleus: str,
+    options: Mapping[str, Any],
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Raw (untruncated) values of one axis and its provenance.
+
+    ``get_list(name)`` returns the parsed list file; the caller checks lengths.
+    """
+    if spec.source == "index":
+        return np.arange(n, dtype=float), {"source": "index"}
+    if spec.source == "values":
+        return np.asarray(spec.values, dtype=float), {"source": "given values"}
+    parsed = get_list(spec.list_name)
+    meta: dict[str, Any] = {"source": parsed.source, "list_entries": list(parsed.entries)}
+    if spec.source == "list":
+        return np.asarray(parsed.values, dtype=float) * spec.scale, meta
+    if spec.source == "echo_time":
+        meta.update(d20_s=float(acqus["D"][20]), p2_us=float(acqus["P"][2]))
+        return echo_times(parsed.values, acqus), meta
+    g = np.asarray(parsed.values, dtype=float) * GAUSS_PER_CM_TO_T_PER_M
+    if spec.source == "gradient":
+        return g, meta
+    if spec.source == "b_value":
+        params = diffusion_parameters(pulse_program, acqus, nucleus, options)
+        meta.update(params, gradient_t_per_m=g.tolist())
+        return b_values(g, params), meta
+    raise ConfigError(f"axis {spec.name!r}: unknown source {spec.source!r}")
+
+
+def merge_overrides(overrides: Mapping[str, Any], allowed: Sequence[str]) -> None:
+    """Raise :class:`ConfigError` for override keys no reader understands."""
+    unknown = set(overrides) - set(allowed) - RECIPE_KEYS
+    if unknown:
+        raise ConfigError(
+            f"unknown read option(s) {sorted(unknown)}; allowed: "
+            f"{sorted(set(allowed) | RECIPE_KEYS)}"
+        )

@@ -1,0 +1,259 @@
+"""Varian/Agilent VnmrJ ``.fid`` folders (``fid`` + ``procpar``), arrayed 1D experiments.
+
+Binary data and procpar are read with nmrglue (``ng.varian.read(..., as_2d=True)``);
+nmrilt parses the ``array`` parameter itself because nmrglue keeps only its innermost
+element: the string is split on commas outside parentheses, each group (a parenthesised
+group is arrayed jointly) becomes one indirect axis, the first group is the slowest loop
+and the last the fastest.  Each axis takes its values from the arrayed parameter:
+
+===========================  ===============  =====================================
+parameter                    role             values
+===========================  ===============  =====================================
+``d2``, ``d1``, ``d3``       delay            s
+``bigtau``, ``tau``          echo             s
+``gzlvl*``                   gradient         T/m (× ``gcal`` G/cm per DAC unit)
+                             or b_value       s/m² when ``del`` and ``gt1`` are set
+``temp``                     temperature      K (procpar holds °C)
+anything else (``nt`` ...)   index            0, 1, 2 ... (parameter values in meta)
+===========================  ===============  =====================================
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import nmrglue as ng
+import numpy as np
+
+from nmrilt.errors import NotAnExperimentError, ParameterFileError, ReadError, ReadWarning
+from nmrilt.errors import TruncatedDataError
+
+from . import recipes
+from .experiment import Axis, Experiment
+
+log = logging.getLogger(__name__)
+
+OPTIONS = ("allow_partial",)
+_DELAYS = ("d1", "d2", "d3", "d4")
+_ECHOES = ("bigtau", "tau", "t2delay")
+#: Celsius -> kelvin.
+ZERO_CELSIUS_K = 273.15
+
+
+#: Files with these suffixes belong to the text reader even inside a vendor folder.
+_TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat", ".npz")
+
+
+def guess_can_open(path: str | Path) -> bool:
+    """True for a folder (or a file in a folder) holding ``procpar`` and ``fid``."""
+    path = Path(path)
+    if path.is_file():
+        if path.suffix.lower() in _TEXT_SUFFIXES:
+            return False
+        path = path.parent
+    return (path / "procpar").is_file() and (path / "fid").is_file()
+
+
+def split_array(array: str) -> list[list[str]]:
+    """Split a VnmrJ ``array`` string into groups, slowest first.
+
+    ``"d2"`` -> ``[["d2"]]``; ``"(d2,nt),gzlvl1"`` -> ``[["d2", "nt"], ["gzlvl1"]]``.
+    """
+    groups: list[list[str]] = []
+    for match in re.finditer(r"\(([^)]*)\)|([^,()\s]+)", array):
+        if match.group(1) is not None:
+            groups.append([n.strip() for n in match.group(1).split(",") if n.strip()])
+        else:
+            groups.append([match.group(2).strip()])
+    return [g for g in groups if g]
+
+
+def normalise_nucleus(tn: str) -> str:
+    """VnmrJ ``H1``/``C13``/``P31`` -> ``1H``/``13C``/``31P`` (other spellings unchanged)."""
+    match = re.match(r"^([A-Za-z]{1,2})(\d+)$", tn.strip())
+    return f"{match.group(2)}{match.group(1).capitalize()}" if match else tn.strip()
+
+
+def _floats(pdic: Mapping[str, Any], name: str, where: Path) -> list[float]:
+    if name not in pdic:
+        raise ParameterFileError(
+            f"{where}: parameter {name!r} is missing; copy the complete procpar of the run"
+        )
+    try:
+        return [float(v) for v in pdic[name]["values"]]
+    except (TypeError, ValueError):
+        raise ParameterFileError(f"{where}: parameter {name!r} is not numeric") from None
+
+
+def _first(pdic: Mapping[str, Any], name: str, default: Any = None) -> Any:
+    try:
+        return pdic[name]["values"][0]
+    except (KeyError, IndexError):
+        return default
+
+
+def _axis_for(group: list[str], pdic: Mapping[str, Any], where: Path, nucleus: str) -> Axis:
+    name = group[0]
+    raw = _floats(pdic, name, where)
+    meta: dict[str, Any] = {"source": f"{where} array {','.join(group)}", "parameters": {
+        p: list(pdic[p]["values"]) for p in group if p in pdic}}
+    values = np.asarray(raw, dtype=float)
+    if name in _DELAYS:
+        return Axis(name, values, "s", "delay", meta)
+    if name in _ECHOES:
+        return Axis(name, values, "s", "echo", meta)
+    if name == "temp":
+        return Axis("temperature", values + ZERO_CELSIUS_K, "K", "temperature", meta)
+    if name.startswith("gzlvl"):
+        gcal = float(_first(pdic, "gcal", 0) or 0)
+        if gcal <= 0:
+            return Axis(name, values, "", "gradient", meta | {"unit_note": "DAC units (no gcal)"})
+        g = values * gcal * recipes.GAUSS_PER_CM_TO_T_PER_M
+        big = float(_first(pdic, "del", 0) or 0)
+        small = float(_first(pdic, "gt1", 0) or 0)
+        gamma = recipes.GAMMA_RAD_S_T.get(nucleus)
+        if big > 0 and small > 0 and gamma:
+            params = {"big_delta": big, "little_delta": small,
+                      "tau": float(_first(pdic, "tau", 0) or 0), "gamma": gamma}
+            meta |= params | {"gradient_t_per_m": g.tolist()}
+            return Axis("b", recipes.b_values(g, params), "s/m^2", "b_value", meta)
+        return Axis(name, g, "T/m", "gradient", meta)
+    meta["values"] = raw
+    return Axis(name, np.arange(len(raw), dtype=float), "", "index", meta)
+
+
+def _kind(axes: list[Axis], pdic: Mapping[str, Any]) -> str:
+    roles = [a.role for a in axes]
+    seq = str(_first(pdic, "seqfil", "")).lower()
+    if roles == ["delay"]:
+        if "satrec" in seq:
+            return "t1_sr"
+        p1 = float(_first(pdic, "p1", 0) or 0)
+        if "invrec" in seq or "t1" in seq or p1 > 0:
+            return "t1_ir"
+        return "unknown"
+    if roles == ["echo"]:
+        return "t2_cpmg"
+    if roles in (["b_value"], ["gradient"]):
+        return "diffusion"
+    if sorted(roles) == ["delay", "echo"]:
+        return "t1_t2"
+    if sorted(roles) in (["b_value", "echo"], ["echo", "gradient"]):
+        return "d_t2"
+    return "unknown"
+
+
+def read(path: str | Path, **overrides: Any) -> Experiment:
+    """Read a VnmrJ ``.fid`` folder with an arrayed parameter.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The ``.fid`` folder (or its ``fid``/``procpar`` file).
+    **overrides
+        ``kind=`` sets the experiment kind; ``delays=`` replaces the values of a single
+        arrayed axis (SI units); ``allow_partial=False`` makes a short fid an error.
+
+    Returns
+    -------
+    Experiment
+
+    Raises
+    ------
+    ReadError
+        A subclass naming the file at fault and the fix.
+    """
+    recipes.merge_overrides(overrides, OPTIONS)
+    folder = Path(path)
+    if folder.is_file():
+        folder = folder.parent
+    procpar, fidfile = folder / "procpar", folder / "fid"
+    if not (procpar.is_file() and fidfile.is_file()):
+        raise NotAnExperimentError(f"{folder} needs both procpar and fid (VnmrJ .fid folder)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dic, data = ng.varian.read(str(folder), as_2d=True)
+    except Exception as exc:
+        raise ParameterFileError(
+            f"{folder}: procpar/fid cannot be read by nmrglue ({exc!r}); copy the complete "
+            f".fid folder from the spectrometer"
+        ) from None
+    pdic = dic["procpar"]
+    data = np.atleast_2d(np.asarray(data, dtype=complex))
+    ni = int(float(_first(pdic, "ni", 1) or 1))
+    if ni > 1:
+        raise ReadError(
+            f"{procpar}: ni = {ni}, a true 2D experiment; nmrilt reads arrayed 1D "
+            f"(pseudo-nD) experiments only"
+        )
+    nucleus = normalise_nucleus(str(_first(pdic, "tn", "")))
+    array = str(_first(pdic, "array", "") or "")
+    groups = split_array(array)
+    axes = [_axis_for(g, pdic, procpar, nucleus) for g in groups]
+    lengths = [len(a) for a in axes]
+    n_full = int(np.prod(lengths)) if lengths else 1
+    rows = data.shape[0]
+    if rows < n_full:
+        inner = int(np.prod(lengths[1:])) if len(lengths) > 1 else 1
+        outer = rows // inner
+        msg = f"{fidfile} holds {rows} FIDs but procpar array '{array}' promises {n_full}; "
+        if outer == 0 or not overrides.get("allow_partial", True):
+            raise TruncatedDataError(msg + "re-acquire or copy the complete fid")
+        warnings.warn(msg + f"keeping the first {outer * inner}", ReadWarning, stacklevel=2)
+        first = axes[0]
+        axes[0] = Axis(first.name, first.values[:outer], first.unit, first.role, first.meta)
+        lengths[0] = outer
+    elif rows > n_full:
+        raise ReadError(
+            f"{fidfile} holds {rows} FIDs but procpar array '{array}' describes {n_full}; "
+            f"check the array parameter in {procpar}"
+        )
+    n_kept = int(np.prod(lengths)) if lengths else 1
+    data = data[:n_kept].reshape(*lengths, data.shape[-1]) if lengths else data[0]
+    kind = _kind(axes, pdic)
+    log.debug("%s: array %r -> kind %s", folder, array, kind)
+    if overrides.get("delays") is not None:
+        if len(axes) != 1:
+            raise ReadError("delays= replaces a single arrayed axis; this experiment has "
+                            f"{len(axes)}")
+        vals = np.ravel(np.asarray(overrides["delays"], dtype=float))
+        if len(vals) != len(axes[0]):
+            raise ReadError(f"delays= has {len(vals)} values, the data have {len(axes[0])} rows")
+        name, role, unit = recipes.KIND_ROLE.get(overrides.get("kind") or kind,
+                                                 ("delay", "delay", "s"))
+        axes[0] = Axis(name, vals, unit, role, {"source": "given values"})
+    if overrides.get("kind"):
+        kind = overrides["kind"]
+    sw = float(_first(pdic, "sw"))
+    sfrq = float(_first(pdic, "sfrq"))
+    reffrq = float(_first(pdic, "reffrq", 0) or 0)
+    bf1 = reffrq if reffrq > 0 else sfrq
+    meta = {
+        "vendor": "varian",
+        "pulse_program": str(_first(pdic, "seqfil", "")),
+        "nucleus": nucleus,
+        "sfo1_mhz": sfrq,
+        "bf1_mhz": bf1,
+        "sw_hz": sw,
+        "carrier_ppm": (sfrq - bf1) / bf1 * 1e6,
+        "ns": int(float(_first(pdic, "nt", 0) or 0)),
+        "te_k": float(_first(pdic, "temp", float("nan"))) + ZERO_CELSIUS_K,
+        "date": str(_first(pdic, "time_run", "") or _first(pdic, "date", "")),
+        "title": (folder / "text").read_text(errors="replace").strip()
+        if (folder / "text").is_file() else "",
+        "processed": False,
+        "array": array,
+        "raw": {"procpar": pdic, "fileheader": {k: v for k, v in dic.items() if k != "procpar"}},
+    }
+    n = data.shape[-1]
+    direct = Axis("time", np.arange(n) / sw, "s", "direct",
+                  {k: meta[k] for k in ("sw_hz", "sfo1_mhz", "bf1_mhz", "carrier_ppm")})
+    files = [procpar, fidfile] + ([folder / "text"] if (folder / "text").is_file() else [])
+    return Experiment(data=data, axes=tuple(axes) + (direct,), meta=meta, source=folder,
+                      kind=kind, files=tuple(files))

@@ -1,0 +1,202 @@
+"""Experiment -> Problem on synthetic experiments with known answers (no reader involved)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pipeline_helpers import SW_HZ, experiment, fids, ir_experiment
+
+from nmrilt.errors import ProcessingError
+from nmrilt.processing import auto_phase, phase_shift, process
+from nmrilt.readers import Axis, Experiment
+
+
+def _col(problem, ppm):
+    axis = problem.dims[-1].ppm
+    return int(np.argmin(np.abs(axis - ppm)))
+
+
+@pytest.mark.parametrize("p0, p1", [(0.0, 0.0), (75.0, 0.0), (-40.0, 60.0), (150.0, -120.0)])
+def test_auto_phase_puts_peaks_in_absorption(p0, p1):
+    ppms = [1.5, 4.5, 7.0]
+    n = 2048
+    fid = fids(np.array([1.0, 0.7, 0.4]), ppms, n=n, p0_deg=p0, p1_deg=p1, noise=0.01)
+    fid[0] *= 0.5
+    spec = np.fft.fftshift(np.fft.fft(fid))
+    q0, q1 = auto_phase(spec)
+    # phase error left at each peak position (fraction of the window, nmrglue convention)
+    x = 0.5 + (np.array(ppms) - 4.0) * 400.0 / SW_HZ
+    err = (q0 + q1 * x - (p0 + p1 * x) + 180.0) % 360.0 - 180.0
+    assert np.all(np.abs(err) < 8.0), err
+
+
+def test_phase_shift_is_exact_inverse_of_imposed_error():
+    spec = np.exp(1j * np.linspace(0, 3, 64))
+    back = phase_shift(phase_shift(spec, 30.0, 45.0), -30.0, -45.0)
+    np.testing.assert_allclose(back, spec, atol=1e-12)
+
+
+def test_inversion_recovery_signs_and_ppm_axis_follow_the_contract():
+    # a 200 degree zero-order error must not flip the sign of the map
+    exp = ir_experiment(p0_deg=200.0, p1_deg=30.0)
+    prob = process(exp)
+    assert prob.kernels == ("inversion_recovery", "identity")
+    for ppm, amp in ((2.0, 1.0), (6.0, 0.6)):
+        col = prob.data[:, _col(prob, ppm)]
+        assert col[0] < 0 < col[-1], f"peak at {ppm} ppm has the wrong sign"
+    # the strongest column sits at the stronger peak's chemical shift (within a summed bin)
+    width = np.max(np.diff(prob.dims[-1].ppm))
+    strongest = prob.dims[-1].ppm[np.argmax(np.abs(prob.data[-1]))]
+    assert abs(strongest - 2.0) <= width
+    assert prob.dims[-1].unit == "ppm" and prob.dims[-1].role == "chemical_shift"
+    np.testing.assert_array_equal(prob.tau[-1], prob.t[-1])
+
+
+def test_noise_is_scaled_to_unit_variance():
+    n, noise = 1024, 0.05
+    exp = ir_experiment(noise=noise)
+    prob = process(exp, max_shift_points=0, line_broadening_hz=0)
+    # FT of complex white noise (std `noise` per channel): real part std noise*sqrt(n)
+    assert prob.sigma == pytest.approx(noise * np.sqrt(n), rel=0.1)
+    # with k neighbours summed, scale grows by sqrt(k) (less 0.2 %: the halved first point)
+    prob4 = process(exp, max_shift_points=prob.data.shape[-1] // 4, line_broadening_hz=0)
+    k = prob4.choices["shift"]["summed_neighbours"]
+    assert k >= 4
+    assert float(np.ravel(prob4.scale)[0]) == pytest.approx(prob4.sigma * np.sqrt(k), rel=0.01)
+
+
+def test_noise_region_and_imaginary_channel_agree_with_auto():
+    exp = ir_experiment(noise=0.05)
+    auto = process(exp).sigma
+    region = process(exp, noise="region", noise_region=[8.0, 9.5]).sigma
+    imag = process(exp, noise="imaginary").sigma
+    assert region == pytest.approx(auto, rel=0.15)
+    assert imag == pytest.approx(auto, rel=0.15)
+
+
+def test_sum_and_regions_modes():
+    exp = ir_experiment()
+    total = process(exp, shift_mode="sum")
+    assert total.data.shape == (14,) and total.kernels == ("inversion_recovery",)
+    reg = process(exp, shift_mode="regions", regions=[[1.5, 2.5], [5.5, 6.5]])
+    assert reg.data.shape == (14, 2)
+    np.testing.assert_allclose(reg.dims[-1].ppm, [2.0, 6.0], atol=0.05)
+    assert reg.dims[-1].name == "region"
+    # amplitude ratio of the two peaks (1 : 0.6) survives the integration at long delay
+    ratio = (reg.data[-1, 1] * reg.scale.ravel()[1]) / (reg.data[-1, 0] * reg.scale.ravel()[0])
+    assert ratio == pytest.approx(0.6 * (1 - 2 * np.exp(-10 / 1.5)), rel=0.05)
+    with pytest.raises(ProcessingError, match="outside the spectrum"):
+        process(exp, shift_mode="regions", regions=[[50, 60]])
+
+
+def test_crop_is_where_the_signal_is():
+    prob = process(ir_experiment())
+    lo, hi = sorted(prob.choices["shift"]["crop_ppm"])
+    assert lo < 2.0 and hi > 6.0
+    assert hi - lo < 7.5, "crop should drop signal-free edges of the 10 ppm window"
+
+
+@pytest.mark.parametrize(
+    "kind, roles, expected",
+    [
+        ("t1_sr", ["delay"], ("saturation_recovery",)),
+        ("t2_cpmg", ["echo"], ("exponential",)),
+        ("diffusion", ["b_value"], ("diffusion",)),
+        ("t1_t2", ["delay", "echo"], ("inversion_recovery", "exponential")),
+        ("t1_ir", ["temperature", "delay"], ("identity", "inversion_recovery")),
+    ],
+)
+def test_kernels_follow_kind_and_axis_roles(kind, roles, expected):
+    shape = [6] * len(roles)
+    axes = []
+    for role in roles:
+        vals = {"b_value": np.linspace(0, 2e9, 6), "temperature": np.linspace(280, 330, 6)}
+        axes.append(Axis(role, vals.get(role, np.geomspace(0.01, 2, 6)), "s", role))
+    amp = np.ones(shape + [1])
+    data = fids(amp, [3.0], n=256, noise=0.01)
+    prob = process(experiment(data, axes, kind))
+    assert prob.kernels == expected + ("identity",)
+    json.dumps(prob.choices)  # every choice is recorded in a JSON-serialisable form
+
+
+def test_unknown_kind_with_delays_says_what_to_set():
+    exp = ir_experiment()
+    exp = Experiment(exp.data, exp.axes, exp.meta, exp.source, "unknown", ())
+    with pytest.raises(ProcessingError, match=r"kind"):
+        process(exp)
+    assert process(exp, kernels=["saturation_recovery"]).kernels[0] == "saturation_recovery"
+
+
+def test_tau_grid_rule_one_decade_beyond_and_capped():
+    prob = process(ir_experiment(), points_per_decade=8, extend_decades=1.0, max_tau_points=20)
+    tau = prob.tau[0]
+    assert tau.size == 20
+    assert tau.min() == pytest.approx(0.005 / 10) and tau.max() == pytest.approx(10.0 * 10)
+    assert prob.choices["tau_grids"][0]["points"] == 20
+
+
+def test_one_dimensional_experiment_is_refused():
+    data = fids(np.array([1.0]), [3.0], n=128)
+    with pytest.raises(ProcessingError, match="nothing to invert"):
+        process(experiment(data, [], "unknown"))
+
+
+def test_processed_spectra_are_used_without_ft_or_phase():
+    ppm = np.linspace(10, 0, 400)
+    vd = np.geomspace(0.01, 5, 8)
+    line = 1.0 / (1 + ((ppm - 3.0) / 0.02) ** 2)
+    rng = np.random.default_rng(0)
+    data = (1 - 2 * np.exp(-vd / 0.5))[:, None] * line[None, :] * 100
+    data = data + rng.standard_normal(data.shape)
+    axes = (Axis("vd", vd, "s", "delay"), Axis("F2", ppm, "ppm", "chemical_shift"))
+    exp = Experiment(data, axes, {"processed": True}, Path("/p"), "t1_ir", ())
+    prob = process(exp)
+    assert prob.choices["phase"]["method"].startswith("none")
+    assert prob.sigma == pytest.approx(1.0, rel=0.2)
+    assert prob.data.shape[0] == 8 and abs(prob.dims[-1].ppm[np.argmax(prob.data[-1])] - 3) < 0.1
+
+
+def test_experiment_without_relaxation_axis_is_refused():
+    data = fids(np.ones((5, 1)), [3.0], n=128)
+    exp = experiment(data, [Axis("nt", np.arange(5), "", "index")], "unknown")
+    with pytest.raises(ProcessingError, match="no dimension to invert"):
+        process(exp)
+
+
+def test_intensity_tables_estimate_noise_from_second_differences():
+    """A decay sampled at 40 delays (text reader output): sigma from second differences."""
+    te = np.linspace(0.001, 0.4, 40)
+    rng = np.random.default_rng(3)
+    decay = 100 * np.exp(-te / 0.1) + rng.standard_normal(te.size)
+    exp = Experiment(decay, (Axis("te", te, "s", "echo"),), {}, Path("/t.csv"), "t2_cpmg", ())
+    prob = process(exp)
+    assert prob.kernels == ("exponential",)
+    assert prob.sigma == pytest.approx(1.0, rel=0.35)
+    assert process(exp, noise_sigma=2.0).sigma == 2.0
+    np.testing.assert_allclose(process(exp, noise_sigma=2.0).data, decay / 2.0)
+
+
+@pytest.mark.parametrize("lb", [0.0, 6.0])
+def test_summed_points_have_unit_noise_also_with_line_broadening(lb):
+    """Signal-free columns of the scaled data have std 1 whether or not neighbours are
+    correlated by line broadening (15 % tolerance: ~300 noise values)."""
+    exp = ir_experiment(noise=0.2)
+    prob = process(exp, line_broadening_hz=lb, crop=[-1.0, 9.0], max_shift_points=24)
+    ppm = prob.dims[-1].ppm
+    free = (np.abs(ppm - 2.0) > 0.8) & (np.abs(ppm - 6.0) > 0.8)
+    assert np.std(prob.data[:, free]) == pytest.approx(1.0, rel=0.15)
+
+
+def test_auto_line_broadening_only_for_truncated_fids():
+    from nmrilt.processing import auto_line_broadening
+
+    decayed = fids(np.array([1.0]), [3.0], n=2048, linewidth_hz=4.0)   # ends at 1.6e-3
+    truncated = fids(np.array([1.0]), [3.0], n=256, linewidth_hz=4.0)  # ends at 45 %
+    assert auto_line_broadening(decayed, SW_HZ) == 0.0
+    lb = auto_line_broadening(truncated, SW_HZ)
+    aq = 256 / SW_HZ
+    # total decay rate brings the end envelope to 0.3 %: (4 + lb) * pi * aq = ln(1/0.003)
+    assert (4.0 + lb) * np.pi * aq == pytest.approx(np.log(1 / 0.003), rel=0.1)

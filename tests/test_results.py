@@ -1,0 +1,117 @@
+"""result.h5 round trip, atomic writes, components / peaks.csv, report."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import h5py
+import numpy as np
+import pytest
+from pipeline_helpers import small_result
+
+from nmrilt.errors import OutputError
+from nmrilt.results import (
+    atomic_path,
+    components,
+    read_result,
+    report_text,
+    sha256,
+    write_h5,
+    write_peaks_csv,
+)
+
+
+@pytest.mark.parametrize("kind", ["1d", "2d", "pseudo3d"])
+def test_h5_round_trip_keeps_every_array_label_and_attribute(tmp_path, kind):
+    res = small_result(kind)
+    path = write_h5(res, tmp_path / "result.h5")
+    back = read_result(path)
+    for name in ("g", "fit", "residuals", "data", "scale", "convergence"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(res, name))
+    for a, b in zip(back.tau, res.tau):
+        np.testing.assert_array_equal(a, b)
+    assert [(d.name, d.unit, d.kernel, d.role, d.t_name) for d in back.dims] == [
+        (d.name, d.unit, d.kernel, d.role, d.t_name) for d in res.dims]
+    assert back.parameters == res.parameters and back.checksums == res.checksums
+    assert back.info == res.info and back.sigma == res.sigma
+    assert back.path == tmp_path
+    with h5py.File(path) as f:
+        assert {"nmrilt_version", "created", "source", "parameters", "checksums"} <= set(f.attrs)
+        assert f["tau_0"].attrs["name"] == "T1" and f["tau_0"].attrs["unit"] == "s"
+        json.loads(f.attrs["parameters"])
+
+
+def test_failed_write_leaves_no_partial_file_and_keeps_the_old_one(tmp_path, monkeypatch):
+    res = small_result("2d")
+    target = tmp_path / "result.h5"
+    write_h5(res, target)
+    before = sha256(target)
+
+    def broken(self, name, *args, **kwargs):
+        if name == "residuals":
+            raise OSError("disk full")
+        return original(self, name, *args, **kwargs)
+
+    original = h5py.Group.create_dataset
+    monkeypatch.setattr(h5py.Group, "create_dataset", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_h5(res, target)
+    assert sha256(target) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.h5"]
+
+
+def test_atomic_path_publishes_only_on_success(tmp_path):
+    target = tmp_path / "x.txt"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("crash")
+    assert list(tmp_path.iterdir()) == []
+    with atomic_path(target) as tmp:
+        tmp.write_text("whole")
+    assert target.read_text() == "whole"
+
+
+def test_read_result_errors_are_clear(tmp_path):
+    with pytest.raises(OutputError, match="does not exist"):
+        read_result(tmp_path / "nope.h5")
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f["x"] = 1
+    with pytest.raises(OutputError, match="not an nmrilt result"):
+        read_result(tmp_path / "other.h5")
+
+
+def test_components_find_both_signed_blobs_at_their_centres():
+    res = small_result("2d")
+    comps = components(res, threshold=0.05)
+    assert [c["sign"] for c in comps] == ["+", "-"]
+    pos, neg = comps
+    assert pos["T1_mean_log10_s"] == pytest.approx(-1.0, abs=0.05)
+    assert pos["T2_mean_log10_s"] == pytest.approx(-2.0, abs=0.05)
+    assert neg["T1_mean_log10_s"] == pytest.approx(0.5, abs=0.05)
+    # integral in spectrum units: sum(g) * scale (scale = 2)
+    above = res.g > 0.05 * np.max(np.abs(res.g))
+    assert pos["integral"] == pytest.approx(2.0 * np.sum(res.g[above]), rel=1e-9)
+    assert 0.9 < pos["fraction"] + neg["fraction"] <= 1.0  # the rest is below threshold
+
+
+def test_components_in_pseudo3d_carry_the_chemical_shift():
+    comps = components(small_result("pseudo3d"))
+    shifts = sorted(round(c["shift_ppm"]) for c in comps)
+    assert shifts == [2, 6]
+
+
+def test_peaks_csv_and_report(tmp_path):
+    res = small_result("pseudo2d")
+    path = write_peaks_csv(res, tmp_path / "peaks.csv")
+    rows = list(csv.DictReader(path.open()))
+    # two T1 blobs times two opposite-signed lines: four components, two of each sign
+    assert len(rows) == 4
+    assert {"component", "sign", "integral", "fraction", "T1_mean_log10_s",
+            "shift_ppm"} <= set(rows[0])
+    assert sorted(r["sign"] for r in rows) == ["+", "+", "-", "-"]
+    assert sorted(round(float(r["shift_ppm"])) for r in rows) == [2, 2, 6, 6]
+    text = report_text(res)
+    for needle in ("source:", "T1 [s]", "shift [ppm]", "converged=True", "SHA-256", "ser"):
+        assert needle in text

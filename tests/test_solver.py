@@ -1,0 +1,262 @@
+"""Inversions of synthetic data with known truth, and input validation."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+import nmrilt
+from nmrilt.errors import InversionInputError
+from nmrilt.progress import Progress
+
+
+def _gauss(x, mu, sd):
+    return np.exp(-0.5 * ((x - mu) / sd) ** 2)
+
+
+def _extremum(g, logtau, centre, sign, radius=0.25):
+    """log10-tau position of the largest ``sign*g`` within ``radius`` decades of ``centre``."""
+    win = np.abs(logtau - centre) <= radius
+    vals = np.where(win, sign * g, -np.inf)
+    k = int(np.argmax(vals))
+    return logtau[k], vals[k]
+
+
+# --------------------------------------------------------------------------- 1-D
+
+
+@pytest.fixture(scope="module")
+def signed_1d():
+    rng = np.random.default_rng(7)
+    t = np.logspace(-3.5, 1.5, 120)
+    tau = np.logspace(-4, 2, 91)
+    lt = np.log10(tau)
+    comps = [(-2.5, +1.0), (-1.2, -0.6), (0.3, +0.8)]  # (log10 tau, amplitude)
+    g_true = sum(a * _gauss(lt, m, 0.12) for m, a in comps) * 40
+    data = np.exp(-np.outer(t, 1 / tau)) @ g_true + rng.standard_normal(t.size)
+    res = nmrilt.invert(data, t, tau, "exponential", progress=False)
+    return res, comps, lt
+
+
+def test_1d_signed_components_have_right_sign_and_position(signed_1d):
+    res, comps, lt = signed_1d
+    for centre, amp in comps:
+        pos, val = _extremum(res.g, lt, centre, int(np.sign(amp)))
+        assert val > 0, f"component at {centre} has the wrong sign"
+        assert abs(pos - centre) <= 0.2, f"component at {centre} found at {pos}"
+        # a genuine local extremum, not the edge of the search window
+        assert abs(pos - centre) < 0.25
+
+
+def test_1d_residuals_are_consistent_with_unit_noise(signed_1d):
+    res = signed_1d[0]
+    assert 0.85 <= np.std(res.residuals) <= 1.15
+    np.testing.assert_allclose(res.fit + res.residuals, res.data)
+    assert res.converged and res.iterations == len(res.convergence)
+
+
+def test_result_fields_and_options_are_serialisable(signed_1d):
+    res = signed_1d[0]
+    assert res.g.shape == (91,) and res.tau[0].shape == (91,)
+    assert res.kernels == ("exponential",)
+    assert res.baseline is None
+    json.dumps(res.options)
+    assert res.options["alpha_00"] == 1.0 and res.options["max_iter"] == 100
+    with pytest.raises(AttributeError):
+        res.g = None  # frozen
+
+
+# --------------------------------------------------------------------------- 2-D
+
+
+def test_2d_t1_t2_two_components():
+    rng = np.random.default_rng(3)
+    t1 = np.logspace(-3, 1, 24)
+    t2 = np.logspace(-3.5, 0.5, 48)
+    tau1 = np.logspace(-3.5, 1.5, 26)
+    tau2 = np.logspace(-4, 1, 26)
+    l1, l2 = np.log10(tau1), np.log10(tau2)
+    truth = [((-1.5, -2.5), 1.0), ((0.0, -0.8), 0.7)]  # ((log T1, log T2), amplitude)
+    g = sum(a * np.outer(_gauss(l1, m1, 0.15), _gauss(l2, m2, 0.15)) for (m1, m2), a in truth)
+    k1 = 1 - 2 * np.exp(-np.outer(t1, 1 / tau1))
+    k2 = np.exp(-np.outer(t2, 1 / tau2))
+    data = 30 * k1 @ g @ k2.T + rng.standard_normal((24, 48))
+    res = nmrilt.invert(data, [t1, t2], [tau1, tau2],
+                        ["inversion_recovery", "exponential"], progress=False)
+    assert res.g.shape == (26, 26)
+    for (m1, m2), _ in truth:
+        win = (np.abs(l1[:, None] - m1) <= 0.3) & (np.abs(l2[None, :] - m2) <= 0.3)
+        k = np.unravel_index(np.argmax(np.where(win, res.g, -np.inf)), res.g.shape)
+        assert res.g[k] > 0
+        assert abs(l1[k[0]] - m1) <= 0.25 and abs(l2[k[1]] - m2) <= 0.25
+    assert 0.85 <= np.std(res.residuals) <= 1.15
+
+
+# --------------------------------------------------------------------------- pseudo-2D
+
+
+def test_pseudo_2d_components_move_along_identity_dimension():
+    rng = np.random.default_rng(5)
+    t = np.logspace(-3, 1, 20)
+    tau = np.logspace(-3.5, 1.5, 41)
+    lt = np.log10(tau)
+    shifts = np.linspace(-2.0, -1.0, 6)  # a positive component moving with the slice
+    g = np.stack([60 * _gauss(lt, s, 0.12) - 40 * _gauss(lt, 0.3, 0.12) for s in shifts], axis=1)
+    data = np.exp(-np.outer(t, 1 / tau)) @ g + rng.standard_normal((20, 6))
+    ppm = np.linspace(1, 6, 6)
+    res = nmrilt.invert(data, [t, ppm], [tau, ppm], ["exponential", "identity"],
+                        progress=False)
+    assert res.g.shape == (41, 6)
+    np.testing.assert_array_equal(res.tau[1], ppm)
+    for j, s in enumerate(shifts):
+        pos, val = _extremum(res.g[:, j], lt, s, +1)
+        assert val > 0 and abs(pos - s) <= 0.2
+        pos, val = _extremum(res.g[:, j], lt, 0.3, -1)
+        assert val > 0 and abs(pos - 0.3) <= 0.2
+    assert 0.85 <= np.std(res.residuals) <= 1.15
+
+
+# --------------------------------------------------------------------------- pseudo-3D
+
+
+@pytest.fixture(scope="module")
+def seed_like():
+    """Reduced seed: 16x16x4 data -> 20x20x4; a positive and a negative component that
+    drift along T2 with the slice index."""
+    rng = np.random.default_rng(11)
+    t = np.logspace(-1, 3, 16)
+    tau = np.logspace(-1.5, 2.5, 20)
+    lt = np.log10(tau)
+    comps = []
+    g = np.zeros((20, 20, 4))
+    for j in range(4):
+        for (m1, m2), a in (((0.3, -0.3 + 0.3 * j), -1.0), ((1.3, 1.6 - 0.2 * j), 1.0)):
+            g[:, :, j] += a * 120 * np.outer(_gauss(lt, m1, 0.2), _gauss(lt, m2, 0.2))
+            comps.append((j, m1, m2, int(a)))
+    k = np.exp(-np.outer(t, 1 / tau))
+    data = np.einsum("ti,ijz,sj->tsz", k, g, k) + rng.standard_normal((16, 16, 4))
+    z = np.arange(4.0)
+    return data, t, tau, lt, z, comps
+
+
+@pytest.mark.parametrize("solver", ["cg", "dense"])
+def test_pseudo_3d_sign_and_position_per_slice(seed_like, solver):
+    data, t, tau, lt, z, comps = seed_like
+    res = nmrilt.invert(data, [t, t, z], [tau, tau, z],
+                        ["exponential", "exponential", "identity"], progress=False,
+                        solver=solver)
+    assert res.stats["solver_path"] == solver
+    for j, m1, m2, sign in comps:
+        gs = res.g[:, :, j]
+        win = (np.abs(lt[:, None] - m1) <= 0.35) & (np.abs(lt[None, :] - m2) <= 0.35)
+        k = np.unravel_index(np.argmax(np.where(win, sign * gs, -np.inf)), gs.shape)
+        assert sign * gs[k] > 0
+        dist = np.hypot(lt[k[0]] - m1, lt[k[1]] - m2)
+        assert dist <= 0.25, f"slice {j}: component at ({m1}, {m2}) found {dist:.2f} away"
+    assert 0.85 <= np.std(res.residuals) <= 1.15
+
+
+# --------------------------------------------------------------------------- options
+
+
+def test_baseline_offset_is_recovered_for_saturation_recovery():
+    rng = np.random.default_rng(2)
+    t = np.logspace(-3, 1, 40)
+    tau = np.logspace(-3.5, 1.5, 51)
+    lt = np.log10(tau)
+    g = 50 * _gauss(lt, -1.0, 0.15)
+    offset = -25.0
+    data = (1 - np.exp(-np.outer(t, 1 / tau))) @ g + offset + rng.standard_normal(40)
+    res = nmrilt.invert(data, t, tau, "saturation_recovery", baseline=True, progress=False)
+    assert res.baseline is not None and res.baseline.shape == (1,)
+    assert abs(res.baseline[0] - offset) < 3.0
+    pos, val = _extremum(res.g, lt, -1.0, +1)
+    assert val > 0 and abs(pos + 1.0) <= 0.2
+    assert 0.85 <= np.std(res.residuals) <= 1.15
+
+
+def test_sigma_weights_whiten_heteroscedastic_noise():
+    rng = np.random.default_rng(4)
+    t = np.logspace(-3, 1, 60)
+    tau = np.logspace(-3.5, 1.5, 51)
+    lt = np.log10(tau)
+    g = 50 * _gauss(lt, -1.5, 0.15)
+    sigma = np.where(np.arange(60) < 30, 0.5, 3.0)
+    data = np.exp(-np.outer(t, 1 / tau)) @ g + sigma * rng.standard_normal(60)
+    res = nmrilt.invert(data, t, tau, progress=False, sigma=sigma)
+    assert 0.8 <= np.std(res.residuals / sigma) <= 1.2
+    pos, val = _extremum(res.g, lt, -1.5, +1)
+    assert val > 0 and abs(pos + 1.5) <= 0.2
+
+
+def test_nonneg_suppresses_negative_amplitudes():
+    rng = np.random.default_rng(8)
+    t = np.logspace(-3, 1, 50)
+    tau = np.logspace(-3.5, 1.5, 51)
+    g = 50 * _gauss(np.log10(tau), -1.0, 0.15)
+    data = np.exp(-np.outer(t, 1 / tau)) @ g + rng.standard_normal(50)
+    res = nmrilt.invert(data, t, tau, progress=False, nonneg=True)
+    assert res.g.min() > -0.05 * res.g.max()
+
+
+def test_progress_line_is_written_and_silenced():
+    buf = io.StringIO()
+    with Progress(4, desc="ILT", enabled=True, stream=buf) as bar:
+        for _ in range(4):
+            bar.update(1, info="change 1e-3")
+    assert "ILT" in buf.getvalue() and "4/4" in buf.getvalue() and "ETA" in buf.getvalue()
+    quiet = io.StringIO()
+    with Progress(4, enabled=False, stream=quiet) as bar:
+        bar.update(4)
+    assert quiet.getvalue() == ""
+
+
+# --------------------------------------------------------------------------- bad input
+
+T1 = np.logspace(-3, 0, 10)
+TAU1 = np.logspace(-3, 0, 12)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(data=np.ones(9), t=T1, tau=TAU1), "t\\[0\\] has 10 values but data has 9"),
+        (dict(data=np.ones(10), t=T1, tau=np.linspace(0, 1, 12)), "must be > 0"),
+        (dict(data=np.r_[np.nan, np.ones(9)], t=T1, tau=TAU1), "NaN or inf"),
+        (dict(data=np.r_[np.inf, np.ones(9)], t=T1, tau=TAU1), "NaN or inf"),
+        (dict(data=np.ones(10), t=T1, tau=TAU1, kernels="gauss"), "unknown kernel 'gauss'"),
+        (dict(data=np.ones((10, 3)), t=[T1], tau=[TAU1]), "t has 1 entries but data has 2"),
+        (dict(data=np.ones((10, 3)), t=[T1, np.arange(3.0)], tau=[TAU1, np.arange(4.0)],
+              kernels=["exponential", "identity"]), "identity dimension"),
+        (dict(data=np.ones(10), t=T1, tau=TAU1, alpha_q=1), "unknown option"),
+        (dict(data=np.ones(10), t=T1, tau=TAU1, sigma=np.ones(3)), "sigma has shape"),
+    ],
+)
+def test_bad_input_raises_a_value_error_naming_the_problem(kwargs, match):
+    with pytest.raises(InversionInputError, match=match) as info:
+        nmrilt.invert(progress=False, **kwargs)
+    assert isinstance(info.value, ValueError)
+
+
+def test_baseline_per_slice_and_sigma_on_the_iterative_path():
+    rng = np.random.default_rng(9)
+    t = np.logspace(-3, 1, 24)
+    tau = np.logspace(-3.5, 1.5, 41)
+    lt = np.log10(tau)
+    offsets = np.array([-20.0, -10.0, 5.0])
+    g = np.stack([50 * _gauss(lt, -1.0 + 0.3 * j, 0.15) for j in range(3)], axis=1)
+    sigma = np.full((24, 3), 2.0)
+    data = (1 - np.exp(-np.outer(t, 1 / tau))) @ g + offsets + sigma * rng.standard_normal((24, 3))
+    res = nmrilt.invert(data, [t, np.arange(3.0)], [tau, None],
+                        ["saturation_recovery", "identity"], progress=False,
+                        baseline=True, sigma=sigma, solver="cg")
+    assert res.stats["solver_path"] == "cg"
+    assert res.baseline.shape == (1, 3)
+    np.testing.assert_allclose(res.baseline[0], offsets, atol=4.0)
+    for j in range(3):
+        pos, val = _extremum(res.g[:, j], lt, -1.0 + 0.3 * j, +1)
+        assert val > 0 and abs(pos - (-1.0 + 0.3 * j)) <= 0.2
+    assert 0.8 <= np.std(res.residuals / sigma) <= 1.2
