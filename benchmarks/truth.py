@@ -156,6 +156,54 @@ def pseudo2d_case(rng_seed: int = 0, n_delays: int = 16, n_shift: int = 1000,
     }
 
 
+def t1t2_shift_case(rng_seed: int = 0, n_shift: int = 368, n_tau: int = 40) -> dict:
+    """The pipeline's real case: IR (12 delays) x CPMG (12 echo times) x chemical shift
+    (``n_shift`` points, identity) -> ``n_tau`` x ``n_tau`` x ``n_shift``, sampled like
+    ``example_datasets/bruker_t1t2_pseudo3d``; six Lorentzian lines carrying one to three
+    (T1, T2) components each (one negative), unit noise."""
+    t1 = np.array([0.005, 0.012, 0.03, 0.07, 0.15, 0.3, 0.6, 1.2, 2.4, 4.8, 9.6, 15.0])
+    t2 = np.array([0.00164, 0.00492, 0.00984, 0.01968, 0.03936, 0.07872, 0.1312,
+                   0.20992, 0.328, 0.5248, 0.83968, 1.67936])
+    tau1 = np.logspace(np.log10(t1[0]) - 1, np.log10(t1[-1]) + 1, n_tau)
+    tau2 = np.logspace(np.log10(t2[0]) - 1, np.log10(t2[-1]) + 1, n_tau)
+    f1 = np.linspace(np.log10(tau1[0]), np.log10(tau1[-1]), 5 * n_tau)
+    f2 = np.linspace(np.log10(tau2[0]), np.log10(tau2[-1]), 5 * n_tau)
+    x = np.arange(n_shift)
+    # (position fraction, [(log10 T1, log10 T2, amplitude)]) per line
+    lines = [
+        (0.12, [(-0.3, -1.1, 1.0)]),
+        (0.30, [(0.08, -0.5, 0.7), (-0.8, -1.8, 0.5)]),
+        (0.45, [(0.4, 0.0, 0.5)]),
+        (0.60, [(-0.3, -1.1, 0.8), (0.4, -0.3, -0.4)]),
+        (0.75, [(-1.0, -2.0, 0.6), (0.0, -0.8, 0.6), (0.7, 0.2, 0.4)]),
+        (0.90, [(0.2, -0.6, 0.9)]),
+    ]
+    data = np.zeros((t1.size, t2.size, n_shift))
+    truth = np.zeros((n_tau, n_tau, n_shift))
+    k1 = 1 - 2 * np.exp(-np.outer(t1, 1 / 10**f1))
+    k2 = np.exp(-np.outer(t2, 1 / 10**f2))
+    comps = []
+    lt1, lt2 = np.log10(tau1), np.log10(tau2)
+    for frac, parts in lines:
+        centre = frac * n_shift
+        shape = 1.0 / (1.0 + ((x - centre) / 2.0) ** 2)
+        for m1, m2, amp in parts:
+            fine = 12.0 * amp * np.outer(gaussian_1d(f1, m1, 0.12), gaussian_1d(f2, m2, 0.12))
+            data += np.einsum("ti,ij,sj->ts", k1, fine, k2)[:, :, None] * shape
+            truth += pool(pool(fine, f1, lt1, 0), f2, lt2, 1)[:, :, None] * shape
+            comps.append({"sign": int(np.sign(amp)), "pos": (m1, m2),
+                          "slice": int(round(centre))})
+    rng = np.random.default_rng(rng_seed)
+    data += rng.standard_normal(data.shape)
+    axis = np.linspace(10, 0, n_shift)
+    return {
+        "name": f"T1-T2 x shift 12x12x{n_shift} -> {n_tau}x{n_tau}x{n_shift}",
+        "data": data, "t": [t1, t2, axis], "tau": [tau1, tau2, axis],
+        "kernels": ["inversion_recovery", "exponential", "identity"],
+        "truth": truth, "components": comps, "inverted_axes": (0, 1), "slice_axis": 2,
+    }
+
+
 # ---------------------------------------------------------------- metrics
 
 

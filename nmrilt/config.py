@@ -58,8 +58,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "crop": "auto",
         # a point is signal when the strongest row exceeds this many noise sigmas.
         "signal_threshold": 6.0,
-        # adjacent points summed so that at most this many remain (0: no limit).
-        "max_shift_points": 32,
+        # peaks lower than this fraction of the highest one open no signal region of
+        # their own (shift_mode = "points", crop = "auto"; set crop to keep them).
+        "min_peak_fraction": 0.05,
+        # adjacent points (within a region) summed so that at most this many remain
+        # (0: no limit); "auto": 4608 data values / number of increments (at least 16),
+        # so that the bundled pseudo-3D example (144 increments: 32) runs in < 20 s.
+        "max_shift_points": "auto",
         # "auto" (signal-free points), "imaginary" or "region" (with noise_region).
         "noise": "auto",
         "noise_region": [],
@@ -82,7 +87,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "dpi": 300,
         "cmap_signed": "RdBu_r",
         "cmap_positive": "viridis",
-        "peak_threshold": 0.05,  # fraction of max |g| a component must exceed
+        # a component is listed when |integral| >= this fraction of the strongest one
+        # of the same ppm region (see nmrilt.results.components)
+        "peak_threshold": 0.15,
     },
 }
 
@@ -204,8 +211,8 @@ def validate(settings: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     }
     nonneg = {
         ("processing", "extend_decades"): proc["extend_decades"],
-        ("processing", "max_shift_points"): proc["max_shift_points"],
         ("processing", "noise_sigma"): proc["noise_sigma"],
+        ("processing", "min_peak_fraction"): proc["min_peak_fraction"],
         ("output", "height_mm"): outp["height_mm"],
         ("output", "peak_threshold"): outp["peak_threshold"],
     }
@@ -215,6 +222,11 @@ def validate(settings: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     for (section, key), value in nonneg.items():
         if not _number(value) or value < 0:
             raise ConfigError(f"{section}.{key} = {value!r} must be a number >= 0")
+    msp = proc["max_shift_points"]
+    if msp != "auto" and (not isinstance(msp, int) or isinstance(msp, bool) or msp < 0):
+        raise ConfigError(
+            f"processing.max_shift_points = {msp!r}: use \"auto\" or an integer >= 0"
+        )
     lb = proc["line_broadening_hz"]
     if lb != "auto" and (not _number(lb) or lb < 0):
         raise ConfigError(f"processing.line_broadening_hz = {lb!r}: use \"auto\" or a number >= 0")

@@ -21,8 +21,16 @@ def apply_along(xp: Any, mat: Any, x: Any, axis: int) -> Any:
 
     ``y[..., i, ...] = sum_j mat[i, j] x[..., j, ...]`` (``i``, ``j`` at position ``axis``).
     """
-    y = xp.tensordot(mat, x, axes=([1], [axis]))
-    return xp.moveaxis(y, 0, axis)
+    shape = x.shape
+    n = shape[axis]
+    pre = int(np.prod(shape[:axis]))
+    post = int(np.prod(shape[axis + 1 :]))
+    out_shape = shape[:axis] + (mat.shape[0],) + shape[axis + 1 :]
+    x = xp.ascontiguousarray(x)
+    if post == 1:  # last axis: one matrix product, no transposes
+        return (x.reshape(pre, n) @ mat.T).reshape(out_shape)
+    # (m, n) @ (pre, n, post): batched products on contiguous views, no transposes
+    return xp.matmul(mat, x.reshape(pre, n, post)).reshape(out_shape)
 
 
 class KroneckerOperator:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .processing import Dimension, true_runs
+from .processing import Dimension, ppm_segments, true_runs
 from .results import Result, atomic_path
 
 MM_PER_INCH = 25.4
@@ -68,6 +68,8 @@ def _set_axis(ax, which: str, dim: Dimension, values: np.ndarray) -> np.ndarray:
         getattr(ax, f"set_{which}scale")("log")
     if dim.unit == "ppm":
         lo, hi = float(v.min()), float(v.max())
+        if hi - lo < 1e-6:  # a one-point region
+            lo, hi = lo - 0.01, hi + 0.01
         getattr(ax, f"set_{which}lim")(hi, lo)
     return v
 
@@ -103,11 +105,25 @@ def _residuals(ax, result: Result) -> None:
         flat = r.reshape(r.shape[0], -1)
         rows = np.arange(flat.shape[0])
         last = result.dims[-1]
+        segs: list[tuple[int, int]] = []
         if r.ndim == 2 and last.unit == "ppm":
-            im = ax.pcolormesh(result.t[-1], rows, flat, shading="nearest", cmap="RdBu_r",
+            # one column per kept point, regions separated by lines, labelled by ppm range
+            ppm = np.asarray(result.t[-1], float)
+            order = np.argsort(-ppm, kind="stable")  # high ppm on the left
+            segs = ppm_segments(ppm[order])
+        if r.ndim == 2 and last.unit == "ppm" and len(segs) == 1:
+            im = ax.pcolormesh(ppm, rows, flat, shading="nearest", cmap="RdBu_r",
                                vmin=-3, vmax=3, rasterized=True)
-            ax.set_xlim(float(np.max(result.t[-1])), float(np.min(result.t[-1])))
+            ax.set_xlim(float(np.max(ppm)), float(np.min(ppm)))
             ax.set_xlabel("δ / ppm")
+        elif r.ndim == 2 and last.unit == "ppm":
+            im = ax.pcolormesh(np.arange(ppm.size), rows, flat[:, order], shading="nearest",
+                               cmap="RdBu_r", vmin=-3, vmax=3, rasterized=True)
+            for a, _ in segs[1:]:
+                ax.axvline(a - 0.5, color="k", lw=0.8)
+            ax.set_xticks([(a + b - 1) / 2 for a, b in segs])
+            ax.set_xticklabels([f"{ppm[order][a]:.2f}–{ppm[order][b - 1]:.2f}" for a, b in segs])
+            ax.set_xlabel("δ / ppm (signal regions only)")
         else:
             im = ax.pcolormesh(np.arange(flat.shape[1]), rows, flat, shading="nearest",
                                cmap="RdBu_r", vmin=-3, vmax=3, rasterized=True)
@@ -129,16 +145,28 @@ def _slices(result: Result, axis: int, max_panels: int = 12) -> list[tuple[str, 
     energy = np.sum(np.abs(g), axis=tuple(range(g.ndim - 1)))
     panels = []
     if dim.name == "shift":
-        keep = energy > 0.05 * float(energy.max() or 1.0)
-        for a, b in true_runs(keep):
-            hi, lo = max(tau[a], tau[b - 1]), min(tau[a], tau[b - 1])
-            title = f"δ {hi:.2f}–{lo:.2f} ppm" if b - a > 1 else f"δ {lo:.2f} ppm"
-            panels.append((title, g[..., a:b].sum(axis=-1)))
-        panels.sort(key=lambda p: -float(np.sum(np.abs(p[1]))))
-        return panels[:max_panels]
+        # one panel per region of the (gapped) ppm axis, split further where it is empty
+        for s0, s1 in ppm_segments(tau):
+            keep = np.zeros(tau.size, bool)
+            keep[s0:s1] = energy[s0:s1] > 0.05 * float(energy.max() or 1.0)
+            for a, b in true_runs(keep):
+                hi, lo = max(tau[a], tau[b - 1]), min(tau[a], tau[b - 1])
+                title = f"δ {hi:.2f}–{lo:.2f} ppm" if b - a > 1 else f"δ {lo:.2f} ppm"
+                panels.append((hi, title, g[..., a:b].sum(axis=-1)))
+        panels.sort(key=lambda p: -float(np.sum(np.abs(p[2]))))
+        panels = sorted(panels[:max_panels], key=lambda p: -p[0])  # high ppm first
+        return [(title, z) for _, title, z in panels]
     idx = np.unique(np.linspace(0, tau.size - 1, min(tau.size, max_panels)).round().astype(int))
     label = f"{dim.name} {{:.4g}} {dim.unit}".strip()
     return [(label.format(tau[i]), g[..., i]) for i in idx]
+
+
+def _title(source: str) -> str:
+    """Figure title: the experiment folder, with its parent for numbered Bruker EXPNOs."""
+    path = Path(source)
+    if path.name.isdigit() and path.parent.name:
+        return f"{path.parent.name}/{path.name}"
+    return path.name or str(source)
 
 
 def make_figure(
@@ -207,10 +235,27 @@ def make_figure(
             gs = fig.add_gridspec(2, 1, height_ratios=[3, 1.4])
             ti, xi = inv[0], idn[0]
             z = np.moveaxis(g, [ti, xi], [0, 1]).reshape(g.shape[ti], g.shape[xi], -1).sum(-1)
-            ax = fig.add_subplot(gs[0])
-            mesh = _map(ax, result.tau[xi], result.tau[ti], z, result.dims[xi],
-                        result.dims[ti], norm, cmap)
-            fig.colorbar(mesh, ax=ax, label="amplitude")
+            x = np.asarray(result.tau[xi], float)
+            segs = ppm_segments(x) if result.dims[xi].unit == "ppm" else [(0, x.size)]
+            segs.sort(key=lambda ab: -float(x[ab[0]: ab[1]].max()))  # high ppm on the left
+            spans = [max(float(np.ptp(x[a:b])), 1e-9) for a, b in segs]
+            widths = [max(sp, 0.12 * sum(spans)) for sp in spans]
+            top = gs[0].subgridspec(1, len(segs), width_ratios=widths, wspace=0.04)
+            axes = []
+            for k, (a, b) in enumerate(segs):
+                ax = fig.add_subplot(top[0, k], sharey=axes[0] if axes else None)
+                mesh = _map(ax, x[a:b], result.tau[ti], z[:, a:b], result.dims[xi],
+                            result.dims[ti], norm, cmap)
+                if k:
+                    ax.tick_params(labelleft=False)
+                    ax.set_ylabel("")
+                if len(segs) > 1 and k != len(segs) // 2:
+                    ax.set_xlabel("")
+                from matplotlib.ticker import MaxNLocator
+
+                ax.xaxis.set_major_locator(MaxNLocator(3))
+                axes.append(ax)
+            fig.colorbar(mesh, ax=axes, label="amplitude")
             _residuals(fig.add_subplot(gs[1]), result)
         else:
             h = height_mm / MM_PER_INCH or w * 0.75
@@ -231,7 +276,7 @@ def make_figure(
                 ax.set_xscale("log")
             ax.set_ylabel("amplitude")
             _residuals(fig.add_subplot(gs[1]), result)
-        fig.suptitle(Path(result.source).name or result.source, fontsize=font_size)
+        fig.suptitle(_title(result.source), fontsize=font_size)
     return fig
 
 

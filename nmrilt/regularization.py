@@ -143,7 +143,7 @@ class Penalty:
             stencil_diag_add(term.stencil, term.w, out)
         return out
 
-    def matrix(self) -> Any:
+    def matrix(self, dtype: Any = None) -> Any:
         """``R`` as a sparse matrix in diagonal (DIA) storage, assembled by array slicing.
 
         On a regular grid every stencil pair ``(a, b)`` of a term contributes to one
@@ -154,17 +154,22 @@ class Penalty:
         shape = tuple(self.diagonal.shape)
         n = int(np.prod(shape))
         strides = np.cumprod((1,) + shape[::-1][:-1])[::-1]
-        diags: dict[int, Any] = {0: self.diagonal.reshape(shape).copy()}
+        pairs = []
+        offs = {0}
         for term in self.terms:
-            ext = term.w.shape
             for (oa, ca), (ob, cb) in itertools.product(term.stencil, term.stencil):
                 off = int(np.dot(ob, strides) - np.dot(oa, strides))
-                if off not in diags:
-                    diags[off] = xp.zeros(shape)
-                # DIA stores A[i, j] at data[k, j]: index by the column's window
-                diags[off][_window(ob, ext)] += (ca * cb) * term.w
-        offsets = sorted(diags)
-        data = xp.stack([diags[o].ravel() for o in offsets])
+                offs.add(off)
+                pairs.append((term, off, ob, ca * cb))
+        offsets = sorted(offs)
+        row = {o: k for k, o in enumerate(offsets)}
+        # fill one preallocated (n_diagonals, n) array in place (no per-diagonal copies)
+        data = xp.zeros((len(offsets),) + shape, dtype=dtype or self.diagonal.dtype)
+        data[row[0]] = self.diagonal
+        for term, off, ob, c in pairs:
+            # DIA stores A[i, j] at data[k, j]: index by the column's window
+            data[row[off]][_window(ob, term.w.shape)] += c * term.w
+        data = data.reshape(len(offsets), n)
         return self.backend.sparse.dia_matrix((data, np.asarray(offsets)), shape=(n, n))
 
     def sparse(self) -> sp.csr_matrix:

@@ -43,6 +43,7 @@ from nmrilt.errors import (
 
 from . import recipes
 from .experiment import Axis, Experiment
+from .text import SUFFIXES as TEXT_SUFFIXES
 from .lists import ParsedList, parse_list, read_list
 
 log = logging.getLogger(__name__)
@@ -60,15 +61,11 @@ _PLACEHOLDER = re.compile(r"^(D+|C+|P+|A+|F+|T+|)$")
 OPTIONS = ("pdata", "allow_partial", "group_delay")
 
 
-#: Files with these suffixes belong to the text reader even inside a vendor folder.
-_TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat", ".npz")
-
-
 def guess_can_open(path: str | Path) -> bool:
     """True for a TopSpin EXPNO folder, its ``pdata/N`` folder or a file inside it."""
     path = Path(path)
     if path.is_file():
-        if path.suffix.lower() in _TEXT_SUFFIXES:
+        if path.suffix.lower() in TEXT_SUFFIXES:
             return False
         path = path.parent
     if (path / "acqus").is_file() or (path / "acqu").is_file():

@@ -35,6 +35,7 @@ from nmrilt.errors import TruncatedDataError
 
 from . import recipes
 from .experiment import Axis, Experiment
+from .text import SUFFIXES as TEXT_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +46,11 @@ _ECHOES = ("bigtau", "tau", "t2delay")
 ZERO_CELSIUS_K = 273.15
 
 
-#: Files with these suffixes belong to the text reader even inside a vendor folder.
-_TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat", ".npz")
-
-
 def guess_can_open(path: str | Path) -> bool:
     """True for a folder (or a file in a folder) holding ``procpar`` and ``fid``."""
     path = Path(path)
     if path.is_file():
-        if path.suffix.lower() in _TEXT_SUFFIXES:
+        if path.suffix.lower() in TEXT_SUFFIXES:
             return False
         path = path.parent
     return (path / "procpar").is_file() and (path / "fid").is_file()

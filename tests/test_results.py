@@ -115,3 +115,29 @@ def test_peaks_csv_and_report(tmp_path):
     text = report_text(res)
     for needle in ("source:", "T1 [s]", "shift [ppm]", "converged=True", "SHA-256", "ser"):
         assert needle in text
+
+
+def test_small_ripples_are_left_out_per_region_but_signed_peaks_stay(tmp_path):
+    """Region A (2 ppm): a peak and a -8 % ripple beside it; region B (6 ppm, after a gap):
+    a peak 20x weaker than A's, negative.  The ripple goes (below 10 % of its region's
+    strongest), B's weak negative peak stays (it is the strongest of its region)."""
+    from dataclasses import replace
+
+    res = small_result("pseudo2d")
+    t1 = res.tau[0]
+    ppm = np.concatenate([np.linspace(1.8, 2.2, 5), np.linspace(5.8, 6.2, 5)])
+    lt = np.log10(t1)[:, None]
+    peak = np.exp(-((lt + 1) ** 2) / 0.05)
+    ripple = np.exp(-((lt - 0.5) ** 2) / 0.05)
+    g = np.zeros((t1.size, ppm.size))
+    g[:, :5] = 1.0 * peak - 0.08 * ripple
+    g[:, 5:] = -0.05 * peak
+    dim = replace(res.dims[1], ppm=ppm)
+    res = replace(res, g=g, tau=(t1, ppm), t=(res.t[0], ppm), dims=(res.dims[0], dim),
+                  data=np.zeros((8, 10)), fit=np.zeros((8, 10)), residuals=np.zeros((8, 10)))
+    listed, minor = components(res, threshold=0.1, with_minor=True)
+    assert [c["sign"] for c in listed] == ["+", "-"]
+    assert abs(listed[1]["shift_ppm"] - 6.0) < 0.05 and listed[1]["group"] == "1"
+    assert len(minor) == 1 and minor[0]["sign"] == "-"
+    text = report_text(res, 0.1)
+    assert "1 more below threshold" in text
