@@ -10,7 +10,7 @@ import pytest
 from pipeline_helpers import SW_HZ, experiment, fids, ir_experiment
 
 from nmrilt.errors import ProcessingError
-from nmrilt.processing import auto_phase, phase_shift, process
+from nmrilt.processing import auto_phase, folded_points, phase_shift, process
 from nmrilt.readers import Axis, Experiment
 
 
@@ -225,6 +225,36 @@ def test_processed_noise_has_unit_std_for_known_time_domain_sigma(n, lb):
     assert prob.sigma == pytest.approx(sigma_t * np.sqrt(np.sum(w**2)), rel=0.1)
 
 
+def test_noise_folded_by_bruker_filter_removal_is_unit_variance():
+    """nmrglue's ``rm_dig_filter`` (Bruker reader) adds the last ~63 points onto the first
+    ones: their noise variance doubles.  With line broadening those points dominate a
+    spectrum point's noise (10 Hz: +27 % std); processed ``noisy - clean`` still has std 1."""
+    import dataclasses
+
+    import nmrglue as ng
+
+    g, n = 67.9842376708984, 1024  # FIDs decayed: no wrap-around artefact from the shift
+    clean = ir_experiment(noise=0.0, n=n, seed=5)
+    rng = np.random.default_rng(7)
+    raw = ng.proc_base.fsh2(clean.data.astype(complex), -g)
+    noise = 2e-4 * (rng.standard_normal(raw.shape) + 1j * rng.standard_normal(raw.shape))
+
+    def bruker_like(fid):
+        data = ng.bruker.rm_dig_filter(fid, 1664, 20, g, False)
+        exp = experiment(data, list(clean.axes[:-1]), "t1_ir")
+        return dataclasses.replace(exp, meta={**exp.meta, "group_delay_points": g})
+
+    noisy, ref_exp = bruker_like(raw + noise), bruker_like(raw)
+    prob = process(noisy, line_broadening_hz=10.0)
+    assert prob.choices["folded_filter_points"] == 63
+    ch = prob.choices
+    same = dict(phase=[ch["phase"]["p0_deg"], ch["phase"]["p1_deg"]],
+                line_broadening_hz=ch["line_broadening_hz"]["value"],
+                crop=sorted(ch["shift"]["crop_ppm"]), noise_sigma=prob.sigma, baseline="none")
+    diff = process(noisy, **same).data - process(ref_exp, **same).data
+    assert np.std(diff) == pytest.approx(1.0, rel=0.1)
+
+
 def test_points_mode_keeps_tight_regions_around_each_peak():
     prob = process(ir_experiment(noise=1e-3))
     regions = prob.choices["shift"]["regions_ppm"]
@@ -251,6 +281,8 @@ def test_pseudo3d_example_reaches_the_solver_at_unit_noise():
     lb = prob.choices["line_broadening_hz"]["value"]
     w = np.exp(-np.pi * lb * np.arange(n) / exp.meta["sw_hz"])
     w[0] *= 0.5
+    # the digital-filter removal adds the last points onto the first ones: doubled variance
+    w[: folded_points(exp.meta["group_delay_points"], n)] *= np.sqrt(2.0)
     expected = truth["noise_std_int"] * np.sqrt(np.sum(w**2))
     assert prob.sigma == pytest.approx(expected, rel=0.1)
     # tight regions: one per true peak, the empty stretches between them dropped
