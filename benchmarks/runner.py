@@ -10,8 +10,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 import time
 from typing import Any, Callable
+
+if "--vs-iltpy" in sys.argv:
+    # ILTpy's dense K^T K (10240 x 16000 for the seed) segfaults inside multithreaded
+    # OpenBLAS with numpy 2.4 on this machine; one thread works.  Must be set before numpy
+    # loads.  nmrilt runs with one BLAS thread by default anyway (option blas_threads).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
