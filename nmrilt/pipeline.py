@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from . import config as _config
-from .errors import OutputError, ResultExistsError
+from .errors import NotAnExperimentError, OutputError
+from .outdir import (
+    OUTPUT_NAME,
+    RESULT_FILE,
+    check_output_location,
+    check_replaceable,
+    write_manifest,
+)
 from .processing import process
 from .results import (
     Result,
@@ -36,10 +43,7 @@ from .results import (
 
 log = logging.getLogger(__name__)
 
-#: Name of the output folder created inside the experiment folder.
-OUTPUT_NAME = "nmrilt"
-#: The file whose presence marks a finished result.
-RESULT_FILE = "result.h5"
+__all__ = ["OUTPUT_NAME", "RESULT_FILE", "is_finished", "output_dir", "replot", "run"]
 
 
 def output_dir(expdir: str | Path, out: str | Path | None = None) -> Path:
@@ -74,13 +78,14 @@ def _staging_dir(outdir: Path) -> Path:
 
 
 def _publish(staging: Path, outdir: Path, force: bool) -> None:
-    """Rename the complete staging folder onto ``outdir`` (replacing it when ``force``)."""
+    """Rename the complete staging folder onto ``outdir``.
+
+    An existing ``outdir`` is replaced only when it is recognisably an nmrilt result
+    (checked again here, just before the rename) and ``force`` is given.
+    """
     old = None
-    if outdir.exists():
-        if not force:
-            raise ResultExistsError(
-                f"{outdir} already holds a result; pass --force (force=True) to replace it"
-            )
+    if outdir.exists() or outdir.is_symlink():
+        check_replaceable(outdir, force)
         old = outdir.with_name(f".{outdir.name}.old-{os.getpid()}")
         os.replace(outdir, old)
     os.replace(staging, outdir)
@@ -139,20 +144,24 @@ def run(
     ResultExistsError
         A result exists and ``force`` is False.
     OutputError
-        The output folder cannot be written (the message suggests ``--out``).
+        The output folder cannot be written (the message suggests ``--out``), is the
+        experiment folder or one of its parents, or holds files nmrilt did not write
+        (nmrilt never replaces those, even with ``force``).
     ReadError, ProcessingError, ConfigError, InversionInputError
         From the layers, with the file or setting at fault.
     """
     from . import invert
     from .readers import read
 
+    from . import __version__
+
     expdir = Path(expdir)
+    if not expdir.exists():
+        raise NotAnExperimentError(f"{expdir} does not exist; give an experiment folder or file")
     resolved = _config.load_settings(expdir if expdir.is_dir() else None, config, **settings)
     outdir = output_dir(expdir, out)
-    if outdir.exists() and not force:
-        raise ResultExistsError(
-            f"{outdir} already holds a result; pass --force (force=True) to replace it"
-        )
+    check_output_location(expdir, outdir)
+    check_replaceable(outdir, force)
     read_opts = {**resolved["experiment"], **resolved["read"]}
     if resolved["processing"]["use_pdata"] is True:
         read_opts.setdefault("pdata", 1)
@@ -173,6 +182,7 @@ def run(
         result = from_inversion(problem, inversion, resolved, sums)
         result.parameters["warnings"] = notes
         write_outputs(result, staging, resolved)
+        write_manifest(staging, __version__)
         _publish(staging, outdir, force)
     finally:
         with contextlib.suppress(FileNotFoundError):
