@@ -41,7 +41,6 @@ Every decision is recorded in :attr:`Problem.choices`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +49,7 @@ import numpy as np
 from . import config as _config
 from .errors import ProcessingError
 from .grids import tau_grid
+from .model import Dimension, Problem
 from .readers import Experiment
 
 log = logging.getLogger(__name__)
@@ -68,93 +68,6 @@ MAX_AUTO_LB_HZ = 50.0
 #: Signal regions with less than this fraction of the largest region's area are ignored.
 MIN_REGION_FRACTION = 0.05
 _SPECTRAL_ROLES = ("direct", "chemical_shift")
-
-
-@dataclass(frozen=True)
-class Dimension:
-    """Labels of one dimension of a :class:`Problem` (and of its result).
-
-    Attributes
-    ----------
-    name : str
-        Name of the output quantity: ``"T1"``, ``"T2"``, ``"D"``, ``"shift"`` (chemical-shift
-        points), ``"region"`` (summed ppm ranges), or the axis name for other identity
-        dimensions.
-    unit : str
-        Unit of tau: ``"s"``, ``"m^2/s"``, ``"ppm"``, ``"K"`` or ``""``.
-    role : str
-        Role of the experiment axis it came from (``"delay"``, ``"echo"``, ``"b_value"``,
-        ``"chemical_shift"``, ``"temperature"``, ``"index"``).
-    kernel : str
-        Kernel name.
-    t_name, t_unit : str
-        Name and unit of the sampling (e.g. ``"vd"``, ``"s"``).
-    ppm : numpy.ndarray or None
-        Chemical-shift axis of an identity dimension built from the spectrum.
-    """
-
-    name: str
-    unit: str
-    role: str
-    kernel: str
-    t_name: str
-    t_unit: str
-    ppm: np.ndarray | None = None
-
-    @property
-    def inverted(self) -> bool:
-        """True unless the kernel is the identity."""
-        return self.kernel != "identity"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """An inversion problem ready for :func:`nmrilt.invert`.
-
-    Attributes
-    ----------
-    data : numpy.ndarray
-        Real data with unit noise variance (``raw / scale``).
-    t, tau : tuple of numpy.ndarray
-        Sampling and output grid per dimension.
-    kernels : tuple of str
-        Kernel name per dimension.
-    dims : tuple of Dimension
-        Labels per dimension.
-    sigma : float
-        Noise standard deviation of one spectrum point, in spectrum units.
-    scale : numpy.ndarray
-        What ``data`` was divided by (broadcasts to ``data``; varies only along a
-        chemical-shift dimension whose entries sum different numbers of points).
-    choices : dict
-        Every processing decision (JSON-serialisable).
-    source : pathlib.Path
-        Experiment folder.
-    kind : str
-        Experiment kind.
-    files : tuple of pathlib.Path
-        Raw files read.
-    meta : dict
-        Experiment metadata without the vendor dictionaries.
-    """
-
-    data: np.ndarray
-    t: tuple[np.ndarray, ...]
-    tau: tuple[np.ndarray, ...]
-    kernels: tuple[str, ...]
-    dims: tuple[Dimension, ...]
-    sigma: float
-    scale: np.ndarray
-    choices: dict[str, Any] = field(default_factory=dict)
-    source: Path = Path(".")
-    kind: str = "unknown"
-    files: tuple[Path, ...] = ()
-    meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ndim(self) -> int:
-        """Number of dimensions."""
-        return self.data.ndim
 
 
 # --- small numerical helpers ------------------------------------------------------------------

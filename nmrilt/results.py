@@ -26,72 +26,15 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import __version__
 from .errors import OutputError
-from .processing import Dimension, Problem, ppm_segments
-
-
-@dataclass(frozen=True)
-class Result:
-    """A finished inversion with every label needed to plot and report it.
-
-    Attributes
-    ----------
-    g : numpy.ndarray
-        Distribution, shape ``tuple(len(tau_i))``; in units of the unit-variance data.
-    fit, residuals, data : numpy.ndarray
-        Fitted data, ``data - fit`` and the processed data (unit noise variance).
-    t, tau : tuple of numpy.ndarray
-        Sampling and grid per dimension (identity chemical-shift dimensions: ppm).
-    dims : tuple of Dimension
-        Labels per dimension.
-    scale : numpy.ndarray
-        What the data were divided by (multiply ``g`` by it for spectrum units).
-    sigma : float
-        Noise sigma of one spectrum point.
-    parameters : dict
-        ``settings``, ``choices`` (processing) and ``solver`` (options) — JSON-serialisable.
-    info : dict
-        ``converged``, ``iterations``, ``message``, ``elapsed_s``.
-    convergence : numpy.ndarray
-        Relative change per iteration.
-    source, kind, created, version : str
-        Provenance.
-    checksums : dict
-        SHA-256 of every raw file read.
-    path : pathlib.Path or None
-        Folder the result was written to or read from.
-    """
-
-    g: np.ndarray
-    fit: np.ndarray
-    residuals: np.ndarray
-    data: np.ndarray
-    t: tuple[np.ndarray, ...]
-    tau: tuple[np.ndarray, ...]
-    dims: tuple[Dimension, ...]
-    scale: np.ndarray
-    sigma: float
-    parameters: dict[str, Any] = field(default_factory=dict)
-    info: dict[str, Any] = field(default_factory=dict)
-    convergence: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    source: str = ""
-    kind: str = "unknown"
-    created: str = ""
-    version: str = __version__
-    checksums: dict[str, str] = field(default_factory=dict)
-    path: Path | None = None
-
-    def with_path(self, path: Path) -> Result:
-        """Copy of this result that records where it lives."""
-        return replace(self, path=Path(path))
+from .model import Dimension, Problem, Result
+from .processing import ppm_segments
 
 
 def _jsonable(value: Any) -> Any:
