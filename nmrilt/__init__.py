@@ -27,7 +27,7 @@ _LAZY = {
     "Experiment": "nmrilt.readers",
     "Axis": "nmrilt.readers",
     "invert": "nmrilt.solver",
-    "Inversion": "nmrilt.inversion",
+    "Inversion": "nmrilt.solver",
     "run": "nmrilt.pipeline",
 }
 

@@ -32,7 +32,7 @@ processed spectra) into the arrays the solver needs.  The steps, in order:
    line broadening (:func:`sum_noise_factor` otherwise).  Data are divided by it: the
    problem has unit noise variance.
 6. **Kernels and tau grids** from the axis roles and :attr:`Experiment.kind`; tau grids by
-   :func:`nmrilt.grids.tau_grid` (``extend_decades`` beyond the sampled range at each end,
+   :func:`nmrilt.solver.grids.tau_grid` (``extend_decades`` beyond the sampled range at each end,
    ``points_per_decade``), density lowered so that at most ``max_tau_points`` remain.
 
 Every decision is recorded in :attr:`Problem.choices`.
@@ -48,7 +48,7 @@ import numpy as np
 
 from . import config as _config
 from .errors import ProcessingError
-from .grids import tau_grid
+from .solver.grids import tau_grid
 from .model import Dimension, Problem
 from .readers import Experiment
 
@@ -776,7 +776,7 @@ def process(exp: Experiment, settings: dict[str, Any] | None = None, **overrides
     choices["kernels"] = list(kernels) + (["identity"] * (len(dims) - len(kernels)))
     choices["tau_grids"] = grids
     choices["tau_rule"] = (
-        "nmrilt.grids.tau_grid: sampled range (1/b for diffusion) widened by extend_decades "
+        "nmrilt.solver.grids.tau_grid: sampled range (1/b for diffusion) widened by extend_decades "
         "at each end, points_per_decade, density lowered to at most max_tau_points"
     )
     meta = {k: v for k, v in exp.meta.items() if k != "raw"}

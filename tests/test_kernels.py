@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from nmrilt.errors import InversionInputError
-from nmrilt.grids import tau_grid
-from nmrilt.kernels import check_tau, resolve_kernel
+from nmrilt.solver.grids import tau_grid
+from nmrilt.solver.kernels import check_tau, resolve_kernel
 
 T = np.array([0.0, 0.01, 0.1, 1.0, 3.0])
 TAU = np.array([0.05, 0.5, 5.0])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nmrilt.operators import KroneckerOperator
-from nmrilt.regularization import RegularizationSettings, build_penalty
+from nmrilt.solver.operators import KroneckerOperator
+from nmrilt.solver.regularization import RegularizationSettings, build_penalty
 
 RNG = np.random.default_rng(1)
 
@@ -87,8 +87,8 @@ def test_boundary_and_nonneg_terms_on_the_diagonal():
 
 
 def test_slice_preconditioner_is_exact_inverse_without_truncation():
-    from nmrilt.backend import NUMPY
-    from nmrilt.preconditioners import SlicePreconditioner
+    from nmrilt.solver.backend import NUMPY
+    from nmrilt.solver.preconditioners import SlicePreconditioner
 
     t = np.logspace(-1, 3, 8)
     tau = np.logspace(-1.5, 2.5, 6)

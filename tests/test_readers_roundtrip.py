@@ -14,12 +14,10 @@ import numpy as np
 import pytest
 
 import nmrilt
+from nmrilt.solver.grids import tau_grid
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "example_datasets"
 TOLERANCE = 0.15
-
-solver = pytest.importorskip("nmrilt.solver", reason="nmrilt.invert (solver) not available yet")
-grids = pytest.importorskip("nmrilt.grids", reason="nmrilt.grids not available yet")
 
 
 def truth(name: str) -> dict:
@@ -59,7 +57,7 @@ def dominant(res) -> float:
 
 
 def invert_1d(y: np.ndarray, sigma: float, t: np.ndarray, kernel: str) -> float:
-    tau = grids.tau_grid(t, kernel, points_per_decade=16)
+    tau = tau_grid(t, kernel, points_per_decade=16)
     res = nmrilt.invert(y / sigma, t=t, tau=tau, kernels=kernel, progress=False)
     return dominant(res)
 

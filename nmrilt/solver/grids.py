@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InversionInputError
+from ..errors import InversionInputError
 from .kernels import Kernel, resolve_kernel
 
 

@@ -2,10 +2,10 @@
 
 Each outer iteration ``i``
 
-1. builds the adaptive regularization ``R(g_{i-1})`` (:mod:`nmrilt.regularization`);
+1. builds the adaptive regularization ``R(g_{i-1})`` (:mod:`nmrilt.solver.regularization`);
 2. solves the regularized normal equations ``(K^T W K + R) g = K^T W s`` — by dense
    Cholesky for small problems, otherwise by preconditioned conjugate gradients with
-   matrix-free Kronecker products (:mod:`nmrilt.operators`), warm-started from the previous
+   matrix-free Kronecker products (:mod:`nmrilt.solver.operators`), warm-started from the previous
    solution;
 3. takes a damped step ``g_i = g_{i-1} + beta (g_hat - g_{i-1})``;
 4. near convergence on the exact (dense/banded) paths, lowers ``alpha_00`` while the
@@ -31,13 +31,13 @@ import scipy.linalg
 
 from .backend import Backend, blas_threads, get_backend
 from .banded import banded_cost, banded_solve
-from .errors import InversionInputError
+from ..errors import InversionInputError
 from .inversion import Inversion
 from .kernels import Kernel, check_tau, resolve_kernel
 from .grids import tau_grid
 from .operators import KroneckerOperator
 from .preconditioners import make_preconditioner
-from .progress import Progress
+from ..progress import Progress
 from .regularization import Penalty, RegularizationSettings, blend_penalties, build_penalty
 
 log = logging.getLogger(__name__)
@@ -415,7 +415,7 @@ def invert(
     tau : array or list of arrays, optional
         Output grid of each dimension.  Identity dimensions: labels of length
         ``data.shape[d]`` (or None to reuse ``t``).  None for a dimension picks
-        :func:`nmrilt.grids.tau_grid`.
+        :func:`nmrilt.solver.grids.tau_grid`.
     kernels : str, callable or list
         Kernel of each dimension: ``"exponential"``, ``"inversion_recovery"``,
         ``"saturation_recovery"``, ``"diffusion"``, ``"identity"`` or a callable

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import InversionInputError
+from ..errors import InversionInputError
 
 KernelFunction = Callable[[np.ndarray, np.ndarray], np.ndarray]
 

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.ndimage
 import scipy.sparse
 
-from .errors import InversionInputError
+from ..errors import InversionInputError
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def get_backend(name: str | Backend = "numpy") -> Backend:
     except KeyError:
         raise InversionInputError(
             f"backend={name!r} is not available; choose one of {sorted(_BACKENDS)} "
-            "or register one with nmrilt.backend.register_backend"
+            "or register one with nmrilt.solver.backend.register_backend"
         ) from None
 
 
