@@ -88,7 +88,7 @@ def stencil_apply(stencil: Stencil, g: Any) -> Any:
     return out
 
 
-def stencil_adjoint_add(xp: Any, stencil: Stencil, y: Any, out: Any) -> None:
+def stencil_adjoint_add(stencil: Stencil, y: Any, out: Any) -> None:
     """``out += L^T y`` in place."""
     for off, c in stencil:
         out[_window(off, y.shape)] += c * y
@@ -114,7 +114,16 @@ def stencil_sparse(stencil: Stencil, shape: tuple[int, ...]) -> sp.csr_matrix:
 
 @dataclass
 class PenaltyTerm:
-    """``weight * stencil^T diag(w) stencil`` (``w`` on the stencil's valid region)."""
+    """One penalty term ``L^T diag(w) L`` of a difference stencil ``L``.
+
+    Attributes
+    ----------
+    stencil : Stencil
+        The difference operator ``L``.
+    w : array
+        Local weights on the stencil's valid region, with every scale factor
+        (``alpha_00``, axis weight, cross weight) already folded in.
+    """
 
     stencil: Stencil
     w: Any
@@ -130,10 +139,9 @@ class Penalty:
 
     def apply(self, g: Any) -> Any:
         """``R g`` for ``g`` of the model shape (matrix-free)."""
-        xp = self.backend.xp
         out = self.diagonal * g
         for term in self.terms:
-            stencil_adjoint_add(xp, term.stencil, term.w * stencil_apply(term.stencil, g), out)
+            stencil_adjoint_add(term.stencil, term.w * stencil_apply(term.stencil, g), out)
         return out
 
     def diag(self) -> Any:
