@@ -100,6 +100,15 @@ class KroneckerOperator:
                 d = d * xp.diagonal(gm).reshape(shape)
         return d
 
+    def weighted_gram_diagonal(self, w: Any) -> Any:
+        """Diagonal of ``K^T diag(w) K`` (``w`` of shape ``data_shape``), model shape.
+
+        Each entry is ``sum_i w_i K_ij^2``: the adjoint of the element-wise squared operator
+        applied to ``w``.
+        """
+        squared = [None if m is None else m * m for m in self.mats]
+        return self._apply([None if m is None else m.T for m in squared], w)
+
     def dense(self) -> np.ndarray:
         """The full matrix ``K`` (for tests and small problems only)."""
         out = np.ones((1, 1))
@@ -107,3 +116,50 @@ class KroneckerOperator:
             mm = np.eye(n) if m is None else self.backend.to_host(m)
             out = np.kron(out, mm)
         return out
+
+
+class BaselineOperator:
+    """``B``: a constant offset per identity slice, broadcast along the inverted axes.
+
+    ``B b`` repeats ``b`` (shape ``data_shape`` with inverted axes of length 1) along every
+    inverted axis; ``B^T r`` sums ``r`` over them.
+
+    Parameters
+    ----------
+    data_shape : tuple of int
+        Shape of the data.
+    inverted : sequence of bool
+        Per axis, whether it is inverted (the offset is constant along it).
+    backend : Backend
+        Array backend.
+    """
+
+    def __init__(
+        self, data_shape: Sequence[int], inverted: Sequence[bool], backend: Backend = NUMPY
+    ) -> None:
+        self.backend = backend
+        self.data_shape = tuple(int(n) for n in data_shape)
+        self.axes = tuple(d for d, inv in enumerate(inverted) if inv)
+        self.model_shape = tuple(1 if inv else n for inv, n in zip(inverted, self.data_shape))
+        self.size = int(np.prod(self.model_shape))
+
+    def matvec(self, b: Any) -> Any:
+        """``B b``: ``b`` broadcast to ``data_shape``."""
+        return self.backend.xp.broadcast_to(b, self.data_shape)
+
+    def rmatvec(self, r: Any) -> Any:
+        """``B^T r``: ``r`` summed over the inverted axes (model shape)."""
+        return self.backend.xp.sum(r, axis=self.axes, keepdims=True)
+
+    def weighted_gram_diagonal(self, w: Any) -> Any:
+        """Diagonal of ``B^T diag(w) B`` (model shape)."""
+        return self.rmatvec(w)
+
+    def dense(self) -> np.ndarray:
+        """The full matrix ``B`` (indicator columns; small problems only)."""
+        n = int(np.prod(self.data_shape))
+        cols = np.zeros((n, self.size))
+        rows = np.arange(n).reshape(self.data_shape)
+        owner = np.broadcast_to(np.arange(self.size).reshape(self.model_shape), self.data_shape)
+        cols[rows.ravel(), owner.ravel()] = 1.0
+        return cols

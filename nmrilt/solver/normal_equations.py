@@ -1,0 +1,223 @@
+"""The regularized normal equations of one outer iteration, and their linear solvers.
+
+With the kernel ``K`` (:class:`~nmrilt.solver.operators.KroneckerOperator`), optional
+noise weights ``W = diag(1/sigma^2)`` and an optional baseline ``B``
+(:class:`~nmrilt.solver.operators.BaselineOperator`), the unknowns ``x = [g, b]`` solve
+
+``[K B]^T W [K B] x + diag(R, ridge_b I) x = [K B]^T W s``.
+
+:class:`NormalEquations` composes those operators through their ``matvec``/``rmatvec`` and
+diagonals only; it never looks at how an operator stores its matrices.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from collections.abc import Callable
+
+import numpy as np
+import scipy.linalg
+
+from .backend import Backend
+from .operators import BaselineOperator, KroneckerOperator
+from .preconditioners import make_preconditioner
+from .regularization import Penalty
+
+#: Ridge on the baseline unknowns (keeps the normal matrix definite when a slice is empty).
+RIDGE_BASELINE = 1e-8
+
+
+def pcg(
+    xp: Any,
+    matvec: Callable[[Any], Any],
+    b: Any,
+    x0: Any,
+    precond: Callable[[Any], Any],
+    rtol: float,
+    maxiter: int,
+    forcing: float = 0.0,
+    atol: float = 0.0,
+) -> tuple[Any, int, float]:
+    """Preconditioned conjugate gradients for a symmetric positive definite operator.
+
+    Returns ``(x, iterations, relative residual)``; stops when
+    ``||b - A x|| <= max(rtol ||b||, forcing ||b - A x0||, atol)`` (``forcing`` > 0: an
+    inexact solve that only reduces the warm start's residual by that factor).
+    """
+    x = x0.copy()
+    r = b - matvec(x)
+    bnorm = float(xp.linalg.norm(b)) or 1.0
+    res = float(xp.linalg.norm(r)) / bnorm
+    rtol = max(rtol, forcing * res, atol / bnorm)
+    if res <= rtol:
+        return x, 0, res
+    z = precond(r)
+    p = z.copy()
+    rz = float(xp.vdot(r, z))
+    it = 0
+    for it in range(1, maxiter + 1):
+        ap = matvec(p)
+        pap = float(xp.vdot(p, ap))
+        if pap <= 0:
+            break
+        a = rz / pap
+        x += a * p
+        r -= a * ap
+        res = float(xp.linalg.norm(r)) / bnorm
+        if res <= rtol:
+            break
+        z = precond(r)
+        rz_new = float(xp.vdot(r, z))
+        p *= rz_new / rz
+        p += z
+        rz = rz_new
+    return x, it, res
+
+
+def dense_solve(a: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve ``a x = rhs`` by Cholesky; least squares if ``a`` is numerically indefinite."""
+    try:
+        c = scipy.linalg.cho_factor(a, check_finite=False)
+        return scipy.linalg.cho_solve(c, rhs, check_finite=False)
+    except np.linalg.LinAlgError:
+        return scipy.linalg.lstsq(a, rhs, check_finite=False)[0]
+
+
+class NormalEquations:
+    """Everything fixed during the outer iteration: operators, weights, right-hand side.
+
+    Parameters
+    ----------
+    op : KroneckerOperator
+        The kernel ``K``.
+    data : array
+        The data ``s`` (shape ``op.data_shape``).
+    weights : array or None
+        ``1/sigma^2`` per data point, or None for unit noise.
+    baseline : BaselineOperator or None
+        The offset operator ``B``, or None for no baseline.
+    backend : Backend
+        Array backend.
+    """
+
+    def __init__(
+        self,
+        op: KroneckerOperator,
+        data: Any,
+        weights: Any | None,
+        baseline: BaselineOperator | None,
+        backend: Backend,
+    ) -> None:
+        xp = backend.xp
+        self.op, self.xp, self.backend = op, xp, backend
+        self.weights = weights
+        self.data = data
+        self.baseline = baseline
+        self.n_g = int(np.prod(op.model_shape))
+        self.n_b = 0 if baseline is None else baseline.size
+        wd = self.weigh(data)
+        rhs_g = op.rmatvec(wd).ravel()
+        self.rhs = rhs_g if baseline is None else xp.concatenate(
+            [rhs_g, baseline.rmatvec(wd).ravel()])
+        # diagonal of K^T W K
+        if weights is None:
+            self.data_diag = op.gram_diagonal()
+        else:
+            self.data_diag = op.weighted_gram_diagonal(weights)
+        # size of K^T W e for unit noise e: sqrt(trace(K^T W K)); solves whose residual is a
+        # small fraction of it are exact to well within the statistical uncertainty
+        self.noise_scale = math.sqrt(float(xp.sum(self.data_diag)))
+        if baseline is not None:
+            w = xp.ones(op.data_shape) if weights is None else weights
+            self.b_diag = baseline.weighted_gram_diagonal(w).ravel() + RIDGE_BASELINE
+
+    @property
+    def simple(self) -> bool:
+        """True without weights and baseline: ``K^T K`` alone (Gram products apply)."""
+        return self.weights is None and self.baseline is None
+
+    @property
+    def n_unknowns(self) -> int:
+        """Length of ``x = [g, b]``."""
+        return self.n_g + self.n_b
+
+    def weigh(self, r: Any) -> Any:
+        """``W r`` (``r`` itself for unit noise)."""
+        return r if self.weights is None else self.weights * r
+
+    def split(self, x: Any) -> tuple[Any, Any | None]:
+        """``x -> (g, b)`` in their shapes (``b`` None without baseline)."""
+        g = x[: self.n_g].reshape(self.op.model_shape)
+        if self.baseline is None:
+            return g, None
+        return g, x[self.n_g :].reshape(self.baseline.model_shape)
+
+    def forward(self, g: Any, b: Any | None) -> Any:
+        """``K g + B b``."""
+        f = self.op.matvec(g)
+        return f if b is None else f + self.baseline.matvec(b)
+
+    def residual_rms(self, g: Any, b: Any | None) -> float:
+        """RMS of the noise-weighted residual ``W^(1/2) (s - K g - B b)``."""
+        r = self.data - self.forward(g, b)
+        if self.weights is not None:
+            r = r * self.xp.sqrt(self.weights)
+        return float(self.xp.sqrt(self.xp.mean(r * r)))
+
+    def matvec(self, penalty: Penalty, single: bool = False) -> Callable[[Any], Any]:
+        """``x -> (A^T W A + R) x`` with ``A = [K B]``; ``single``: the memory-bound ``R x``
+        in float32 (its rounding error, ~1e-7 ||R|| ||x||, is far below the CG tolerance)."""
+        xp = self.xp
+        if single:
+            r32 = penalty.matrix(np.float32)
+
+            def rmv(v: Any) -> Any:
+                return (r32 @ v.astype(np.float32)).astype(v.dtype)
+        else:
+            rmat = penalty.matrix()
+
+            def rmv(v: Any) -> Any:
+                return rmat @ v
+
+        def mv(x: Any) -> Any:
+            g, b = self.split(x)
+            if self.simple:
+                return self.op.gram_matvec(g).ravel() + rmv(x)
+            r = self.weigh(self.forward(g, b))
+            out_g = self.op.rmatvec(r).ravel() + rmv(x[: self.n_g])
+            if self.baseline is None:
+                return out_g
+            out_b = self.baseline.rmatvec(r).ravel() + RIDGE_BASELINE * b.ravel()
+            return xp.concatenate([out_g, out_b])
+
+        return mv
+
+    def preconditioner(
+        self, penalty: Penalty, kind: str, drop: float, coarse: int = 0
+    ) -> Callable[[Any], Any]:
+        """Approximate inverse of the normal matrix: ``kind`` (slice/jacobi) for ``K^T K + R``,
+        the Jacobi diagonal when weights or a baseline enter."""
+        pdiag = penalty.diag()
+        if self.simple:
+            return make_preconditioner(kind, self.op, self.data_diag, pdiag, self.backend, drop,
+                                       penalty, coarse)
+        d = (self.data_diag + pdiag).ravel()
+        if self.baseline is not None:
+            d = self.xp.concatenate([d, self.b_diag])
+        inv = 1.0 / d
+        return lambda r: inv * r
+
+    def dense_matrices(self, penalty: Penalty) -> tuple[np.ndarray, np.ndarray]:
+        """``(A^T W A + R, A^T W A)`` as full host matrices (small problems only); the
+        second gives the effective number of parameters."""
+        a = self.op.dense()
+        if self.baseline is not None:
+            a = np.hstack([a, self.baseline.dense()])
+        w = None if self.weights is None else self.backend.to_host(self.weights).ravel()
+        data_normal = a.T @ a if w is None else a.T @ (w[:, None] * a)
+        normal = data_normal.copy()
+        normal[: self.n_g, : self.n_g] += penalty.matrix().toarray()
+        if self.baseline is not None:
+            normal[self.n_g :, self.n_g :] += RIDGE_BASELINE * np.eye(self.n_b)
+        return normal, data_normal
