@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from nmrilt.errors import InversionInputError
-from nmrilt.solver.grids import tau_grid
-from nmrilt.solver.kernels import check_tau, resolve_kernel
+from nmrilt.solver.grids import grid_density, tau_grid
+from nmrilt.solver.kernels import KERNEL_NAMES, check_tau, resolve_kernel
 
 T = np.array([0.0, 0.01, 0.1, 1.0, 3.0])
 TAU = np.array([0.05, 0.5, 5.0])
@@ -85,3 +85,27 @@ def test_tau_grid_for_diffusion_is_reciprocal_of_b():
 def test_tau_grid_of_identity_is_t():
     t = np.array([3.0, 1.0, 2.0])
     np.testing.assert_array_equal(tau_grid(t, "identity"), t)
+
+
+def test_tau_grid_cap_lowers_the_density_to_about_max_points():
+    t = np.logspace(-3, 1, 30)  # 4 decades + 2 of margin: 49 points at 8 per decade
+    full = tau_grid(t, "exponential", points_per_decade=8, extend_decades=1.0)
+    assert full.size == 49
+    capped = tau_grid(t, "exponential", points_per_decade=8, extend_decades=1.0, max_points=32)
+    assert capped.size == 32
+    assert capped[0] == pytest.approx(full[0]) and capped[-1] == pytest.approx(full[-1])
+    assert grid_density(t, "exponential", 8, 1.0, 32) == pytest.approx(8 * 31 / 48)
+    np.testing.assert_array_equal(
+        tau_grid(t, "exponential", points_per_decade=8, extend_decades=1.0, max_points=64), full)
+
+
+def test_every_named_kernel_resolves_and_only_identity_is_not_inverted():
+    assert set(KERNEL_NAMES) == {"exponential", "inversion_recovery", "saturation_recovery",
+                                 "diffusion", "identity"}
+    assert [n for n in KERNEL_NAMES if resolve_kernel(n).is_identity] == ["identity"]
+
+
+def test_negative_diffusion_coefficient_is_rejected():
+    with pytest.raises(InversionInputError, match="diffusion kernel\\) must be >= 0"):
+        check_tau(resolve_kernel("diffusion"), np.array([-1e-9, 1e-9]), 0)
+    check_tau(resolve_kernel("diffusion"), np.array([0.0, 1e-9]), 0)

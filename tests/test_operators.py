@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from nmrilt.solver.operators import KroneckerOperator
+from nmrilt.solver.backend import NUMPY
+from nmrilt.solver.normal_equations import RIDGE_BASELINE, NormalEquations
+from nmrilt.solver.operators import BaselineOperator, KroneckerOperator
 from nmrilt.solver.regularization import RegularizationSettings, build_penalty
 
 RNG = np.random.default_rng(1)
@@ -41,6 +43,68 @@ def test_gram_matvec_and_diagonal_equal_dense():
     x = RNG.standard_normal(op.model_shape)
     np.testing.assert_allclose(op.gram_matvec(x).ravel(), gram @ x.ravel(), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(op.gram_diagonal().ravel(), np.diag(gram), rtol=1e-12)
+
+
+def test_weighted_gram_diagonal_equals_dense():
+    op, _ = _operator()
+    w = RNG.uniform(0.2, 3.0, op.data_shape)
+    dense = op.dense()
+    expected = np.diag(dense.T @ (w.ravel()[:, None] * dense))
+    np.testing.assert_allclose(op.weighted_gram_diagonal(w).ravel(), expected, rtol=1e-12)
+
+
+def _baseline():
+    # axes 0 and 2 inverted: one offset per index of the identity axis 1
+    return BaselineOperator((5, 3, 6), (True, False, True), NUMPY)
+
+
+def test_baseline_dot_test_adjoint():
+    op = _baseline()
+    b = RNG.standard_normal(op.model_shape)
+    r = RNG.standard_normal(op.data_shape)
+    lhs = np.vdot(op.matvec(b), r)
+    rhs = np.vdot(b, op.rmatvec(r))
+    assert abs(lhs - rhs) <= 1e-12 * max(abs(lhs), 1.0)
+
+
+def test_baseline_equals_dense_kron_of_ones_and_identity():
+    op = _baseline()
+    dense = np.kron(np.kron(np.ones((5, 1)), np.eye(3)), np.ones((6, 1)))
+    np.testing.assert_array_equal(op.dense(), dense)
+    b = RNG.standard_normal(op.model_shape)
+    np.testing.assert_allclose(op.matvec(b).ravel(), dense @ b.ravel(), rtol=1e-14)
+    w = RNG.uniform(0.2, 3.0, op.data_shape)
+    np.testing.assert_allclose(op.weighted_gram_diagonal(w).ravel(),
+                               np.diag(dense.T @ (w.ravel()[:, None] * dense)), rtol=1e-12)
+
+
+def test_normal_equations_matvec_equals_dense_matrix_with_weights_and_baseline():
+    k1 = RNG.standard_normal((5, 4))
+    k3 = RNG.standard_normal((6, 7))
+    op = KroneckerOperator([k1, None, k3], (4, 3, 7))
+    s = _settings(3, (True, False, True))
+    g = RNG.standard_normal(op.model_shape)
+    penalty = build_penalty(g, s)
+    data = RNG.standard_normal(op.data_shape)
+    w = RNG.uniform(0.2, 3.0, op.data_shape)
+    kmat = np.kron(np.kron(k1, np.eye(3)), k3)
+    bmat = np.kron(np.kron(np.ones((5, 1)), np.eye(3)), np.ones((6, 1)))
+    for weights, with_b in ((None, False), (w, False), (None, True), (w, True)):
+        base = BaselineOperator(op.data_shape, (True, False, True)) if with_b else None
+        neq = NormalEquations(op, data, weights, base, NUMPY)
+        a = np.hstack([kmat, bmat]) if with_b else kmat
+        wv = np.ones(a.shape[0]) if weights is None else weights.ravel()
+        data_normal = a.T @ (wv[:, None] * a)
+        normal = data_normal.copy()
+        normal[:84, :84] += penalty.sparse().toarray()
+        if with_b:
+            normal[84:, 84:] += RIDGE_BASELINE * np.eye(3)
+        got_normal, got_data = neq.dense_matrices(penalty)
+        np.testing.assert_allclose(got_data, data_normal, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(got_normal, normal, rtol=1e-12, atol=1e-12)
+        x = RNG.standard_normal(neq.n_unknowns)
+        np.testing.assert_allclose(neq.matvec(penalty)(x), normal @ x, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(neq.rhs, a.T @ (wv * data.ravel()), rtol=1e-12, atol=1e-12)
 
 
 def _settings(ndim, inverted, nonneg=False, alpha_p=0.5):
@@ -87,7 +151,6 @@ def test_boundary_and_nonneg_terms_on_the_diagonal():
 
 
 def test_slice_preconditioner_is_exact_inverse_without_truncation():
-    from nmrilt.solver.backend import NUMPY
     from nmrilt.solver.preconditioners import SlicePreconditioner
 
     t = np.logspace(-1, 3, 8)

@@ -308,3 +308,36 @@ def test_coarse_preconditioner_same_solution():
     a = nmrilt.invert(data, precond_coarse=0, **kw)
     b = nmrilt.invert(data, precond_coarse=6, **kw)
     assert np.allclose(a.g, b.g, rtol=0, atol=1e-6 * np.abs(a.g).max())
+
+
+def test_misspelled_option_names_the_closest_valid_one():
+    with pytest.raises(InversionInputError, match="unknown option 'max_iters'; did you mean 'max_iter'"):
+        nmrilt.invert(np.ones(10), T1, TAU1, max_iters=5)
+
+
+def test_options_split_user_knobs_from_expert_tuning():
+    from nmrilt.solver.options import resolve_options
+
+    opt = resolve_options({"alpha_00": 2, "cg_tol": 1e-7, "baseline": 1}, [False, True])
+    assert opt.alpha_00 == 2.0 and opt.baseline is True
+    assert opt.expert.cg_tol == 1e-7
+    assert opt.expert.alpha_p == 0.0  # 'auto' in n-D
+    assert opt.expert.axis_weights == (1.0, 0.3)  # identity axis: identity_weight
+    flat = opt.as_dict()
+    assert "expert" not in flat and flat["cg_tol"] == 1e-7 and flat["axis_weights"] == [1.0, 0.3]
+    json.dumps(flat)
+
+
+def test_library_call_is_silent_by_default(capsys):
+    nmrilt.invert(np.exp(-np.outer(T1, 1 / TAU1)) @ np.ones(12), T1, TAU1, max_iter=2)
+    assert capsys.readouterr().err == ""
+
+
+def test_importing_the_solver_loads_no_reader_plotting_or_hdf5_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, nmrilt.solver; "
+            "print(sorted(m for m in ('nmrglue', 'matplotlib', 'h5py') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

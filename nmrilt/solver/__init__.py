@@ -24,10 +24,10 @@ from .options import OPTION_NAMES, ExpertOptions, Options, resolve_options
 
 __all__ = [
     "BUILTIN_KERNELS",
+    "OPTION_NAMES",
     "ExpertOptions",
     "Inversion",
     "Kernel",
-    "OPTION_NAMES",
     "Options",
     "invert",
     "resolve_kernel",

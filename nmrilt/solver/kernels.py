@@ -43,16 +43,37 @@ def diffusion(t: np.ndarray, tau: np.ndarray) -> np.ndarray:
     return np.exp(-np.outer(t, tau))
 
 
-#: Kernels whose tau must be strictly positive (relaxation times).
-_POSITIVE_TAU = {"exponential", "inversion_recovery", "saturation_recovery"}
+@dataclass(frozen=True)
+class KernelSpec:
+    """One row of the kernel table.
 
-BUILTIN_KERNELS: dict[str, KernelFunction | None] = {
-    "exponential": exponential,
-    "inversion_recovery": inversion_recovery,
-    "saturation_recovery": saturation_recovery,
-    "diffusion": diffusion,
-    "identity": None,
+    Attributes
+    ----------
+    function : callable or None
+        ``k(t, tau)``; ``None`` for the identity (the dimension is not inverted).
+    tau_domain : str
+        ``"positive"`` (relaxation times), ``"nonnegative"`` (diffusion coefficients) or
+        ``"any"``.
+    reciprocal : bool
+        True when tau is a rate conjugate to t (``D ~ 1/b``): grids span ``1/t``.
+    """
+
+    function: KernelFunction | None
+    tau_domain: str = "any"
+    reciprocal: bool = False
+
+
+#: The one table of built-in kernels, by name.
+BUILTIN_KERNELS: dict[str, KernelSpec] = {
+    "exponential": KernelSpec(exponential, "positive"),
+    "inversion_recovery": KernelSpec(inversion_recovery, "positive"),
+    "saturation_recovery": KernelSpec(saturation_recovery, "positive"),
+    "diffusion": KernelSpec(diffusion, "nonnegative", reciprocal=True),
+    "identity": KernelSpec(None),
 }
+
+#: Names of the built-in kernels.
+KERNEL_NAMES: tuple[str, ...] = tuple(BUILTIN_KERNELS)
 
 
 @dataclass(frozen=True)
@@ -65,10 +86,14 @@ class Kernel:
         Built-in name, or the callable's ``__name__`` for a custom kernel.
     function : callable or None
         ``k(t, tau)``; ``None`` for the identity (the dimension is not inverted).
+    tau_domain, reciprocal
+        From the kernel table (:class:`KernelSpec`); custom kernels: ``"any"``, False.
     """
 
     name: str
     function: KernelFunction | None
+    tau_domain: str = "any"
+    reciprocal: bool = False
 
     @property
     def is_identity(self) -> bool:
@@ -105,9 +130,10 @@ def resolve_kernel(spec: str | KernelFunction | Kernel, dim: int = 0) -> Kernel:
         if key not in BUILTIN_KERNELS:
             raise InversionInputError(
                 f"unknown kernel {spec!r} for dimension {dim}; use one of "
-                f"{sorted(BUILTIN_KERNELS)} or a callable k(t, tau)"
+                f"{sorted(KERNEL_NAMES)} or a callable k(t, tau)"
             )
-        return Kernel(key, BUILTIN_KERNELS[key])
+        spec_row = BUILTIN_KERNELS[key]
+        return Kernel(key, spec_row.function, spec_row.tau_domain, spec_row.reciprocal)
     if callable(spec):
         return Kernel(getattr(spec, "__name__", "custom"), spec)
     raise InversionInputError(
@@ -117,13 +143,13 @@ def resolve_kernel(spec: str | KernelFunction | Kernel, dim: int = 0) -> Kernel:
 
 def check_tau(kernel: Kernel, tau: np.ndarray, dim: int) -> None:
     """Raise :class:`InversionInputError` if ``tau`` is invalid for ``kernel``."""
-    if kernel.name in _POSITIVE_TAU and np.any(tau <= 0):
+    if kernel.tau_domain == "positive" and np.any(tau <= 0):
         raise InversionInputError(
             f"tau for dimension {dim} ({kernel.name} kernel) must be > 0; "
             f"got minimum {np.min(tau):g}. Use e.g. np.logspace for relaxation times."
         )
-    if kernel.name == "diffusion" and np.any(tau < 0):
+    if kernel.tau_domain == "nonnegative" and np.any(tau < 0):
         raise InversionInputError(
-            f"tau (D) for dimension {dim} (diffusion kernel) must be >= 0; "
+            f"tau for dimension {dim} ({kernel.name} kernel) must be >= 0; "
             f"got minimum {np.min(tau):g}"
         )

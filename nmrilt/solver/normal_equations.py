@@ -13,8 +13,8 @@ diagonals only; it never looks at how an operator stores its matrices.
 from __future__ import annotations
 
 import math
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.linalg
