@@ -217,25 +217,6 @@ class SlicePreconditioner:
         c = xp.matmul(self.coarse_inv, c.reshape(n_s, -1, 1)).reshape(sh)
         return xp.matmul(z1, c @ z2.T)
 
-    def _vt(self, y: Any) -> Any:
-        """``V^T y`` for y of shape (S, n1[, n2]) -> (S, m)."""
-        xp = self.xp
-        if len(self.vs) == 1:
-            return y @ self.vs[0]
-        v1, v2 = self.vs
-        z = xp.einsum("sab,ai,bj->sij", y, v1, v2, optimize=True)
-        return z.reshape(z.shape[0], -1)[:, self.sel]
-
-    def _v(self, z: Any) -> Any:
-        xp = self.xp
-        if len(self.vs) == 1:
-            return z @ self.vs[0].T
-        v1, v2 = self.vs
-        full = xp.zeros((z.shape[0], v1.shape[1] * v2.shape[1]))
-        full[:, self.sel] = z
-        full = full.reshape(z.shape[0], v1.shape[1], v2.shape[1])
-        return xp.einsum("sij,ai,bj->sab", full, v1, v2, optimize=True)
-
     def _vt_native(self, y: Any) -> Any:
         """``V^T y`` for y of shape (n1[, n2], S) -> (m, S) (no transposes of y)."""
         xp = self.xp
