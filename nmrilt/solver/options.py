@@ -136,7 +136,7 @@ def _check_names(options: dict[str, Any]) -> None:
             close = difflib.get_close_matches(key, OPTION_NAMES, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise InversionInputError(
-                f"unknown option {key!r}{hint} Valid options: {sorted(OPTION_NAMES)}"
+                f"unknown option {key!r}{hint} (valid options: {', '.join(sorted(OPTION_NAMES))})"
             )
 
 
