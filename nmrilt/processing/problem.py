@@ -1,0 +1,163 @@
+"""The orchestration: Experiment -> Problem, step by step (see :mod:`nmrilt.processing`)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import config as _config
+from ..errors import ProcessingError
+from ..model import Dimension, Problem
+from ..readers import Experiment
+from .kinds import KERNEL_LABELS, choose_kernels, tau_grid_for
+from .noise import estimate_noise, sum_noise_factor
+from .phase import phase_spectra
+from .regions import signal_mask, signal_regions, subtract_baseline, true_runs
+from .shift import shift_dimension
+from .spectrum import spectrum
+
+log = logging.getLogger(__name__)
+
+_SPECTRAL_ROLES = ("direct", "chemical_shift")
+
+
+def from_spectra(
+    exp: Experiment, s: dict, indirect: tuple, kernels: list[str], choices: dict
+) -> tuple[np.ndarray, Dimension | None, np.ndarray, float]:
+    """Steps 1-5 for FIDs or spectra: (data, chemical-shift dimension, scale, sigma)."""
+    spec, ppm, window = spectrum(exp, s, choices)
+    if exp.axes[-1].role == "chemical_shift" and not np.any(spec.imag):
+        phased = spec
+        choices["phase"] = {"method": "none (processed spectra)"}
+    else:
+        phased = phase_spectra(spec, s, choices, indirect, kernels)
+    real = np.ascontiguousarray(phased.real)
+    n = real.shape[-1]
+    rows = real.reshape(-1, n)
+    strongest = int(np.argmax(np.sum(rows**2, axis=1)))
+    mask = signal_mask(rows[strongest], float(s["signal_threshold"]))
+    free = ~mask
+    choices["signal_ppm"] = [
+        [round(float(ppm[a]), 4), round(float(ppm[b - 1]), 4)] for a, b in true_runs(mask)
+    ]
+    if s["baseline"] != "none" and free.sum() >= 8:
+        order = 0 if s["baseline"] == "constant" else 1
+        real = subtract_baseline(rows, free, order).reshape(real.shape)
+    choices["baseline"] = s["baseline"]
+    if s["noise_sigma"] > 0:
+        sigma1, how = float(s["noise_sigma"]), "given (processing.noise_sigma)"
+    else:
+        sigma1, how = estimate_noise(phased, real, ppm, free, s, window)
+    if not np.isfinite(sigma1) or sigma1 <= 0:
+        raise ProcessingError(f"{exp.source}: noise estimate is {sigma1}; data may be empty")
+    choices["noise"] = {"method": how, "sigma_per_point": sigma1}
+    strong_row = real.reshape(-1, n)[strongest]
+    regions = signal_regions(strong_row, sigma1, float(s["signal_threshold"]),
+                             float(s["min_peak_fraction"]))
+    data, axis_ppm, counts = shift_dimension(real, ppm, mask, regions, s, choices)
+    scale = sigma1 * sum_noise_factor(window, counts)
+    if axis_ppm is not None and axis_ppm.size > 1:
+        name = "region" if s["shift_mode"] == "regions" else "shift"
+        dim = Dimension(name, "ppm", "chemical_shift", "identity", "δ", "ppm", axis_ppm)
+        return data, dim, scale.reshape((1,) * len(indirect) + (-1,)), sigma1
+    if axis_ppm is not None:
+        data = data[..., 0]
+    return data, None, np.asarray(float(scale.ravel()[0])), sigma1
+
+
+def from_intensities(exp: Experiment, s: dict, choices: dict) -> tuple:
+    """Data without a spectral axis (intensity tables): (data, scale, sigma)."""
+    data = np.asarray(exp.data)
+    if np.iscomplexobj(data):
+        data = data.real
+    if s["noise_sigma"] > 0:
+        sigma1, how = float(s["noise_sigma"]), "given (processing.noise_sigma)"
+    else:
+        # second differences remove the smooth decay; std of d2 is sqrt(6) sigma
+        d2 = np.diff(data.reshape(-1, data.shape[-1]), n=2, axis=-1).ravel()
+        sigma1 = float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0))
+        how = "second differences (MAD); give processing.noise_sigma if known"
+    if not np.isfinite(sigma1) or sigma1 <= 0:
+        raise ProcessingError(
+            f"{exp.source}: cannot estimate the noise of these intensities (too few points "
+            "or noise-free); set processing.noise_sigma"
+        )
+    choices["noise"] = {"method": how, "sigma_per_point": sigma1}
+    return data, np.asarray(sigma1), sigma1
+
+
+def process(exp: Experiment, settings: dict[str, Any] | None = None, **overrides: Any) -> Problem:
+    """Turn an experiment into an inversion problem (see the module docstring).
+
+    Parameters
+    ----------
+    exp : Experiment
+        What a reader returned.
+    settings : dict, optional
+        The ``processing`` section of the settings (defaults for missing keys), or the full
+        settings dictionary from :func:`nmrilt.config.load_settings`.
+    **overrides
+        Processing keys, e.g. ``shift_mode="sum"``.
+
+    Returns
+    -------
+    Problem
+
+    Raises
+    ------
+    ProcessingError
+        If the experiment cannot be inverted with these settings (the message says why
+        and which setting to change).
+    """
+    section = dict(settings.get("processing", settings)) if settings else {}
+    section.update(overrides)
+    s = _config.load_settings(processing=section)["processing"]
+    choices: dict[str, Any] = {}
+    spectral = exp.axes[-1].role in _SPECTRAL_ROLES
+    indirect = exp.axes[:-1] if spectral else exp.axes
+    if not indirect:
+        raise ProcessingError(
+            f"{exp.source} has no indirect dimension (a 1D spectrum): there is nothing to invert"
+        )
+    kernels = choose_kernels(exp, indirect, list(s["kernels"]))
+    if all(k == "identity" for k in kernels):
+        raise ProcessingError(
+            f"{exp.source}: no dimension to invert (axes "
+            f"{[(a.name, a.role) for a in indirect]}); if one holds delays, echo times or "
+            "b-values, set kind (--kind) or processing.kernels"
+        )
+    dims: list[Dimension] = []
+    for ax, k in zip(indirect, kernels):
+        name, unit = KERNEL_LABELS.get(k, (ax.name, ax.unit))
+        dims.append(Dimension(name, unit, ax.role, k, ax.name, ax.unit))
+    t = [np.asarray(ax.values, float) for ax in indirect]
+    if spectral:
+        data, shift_dim, scale, sigma1 = from_spectra(exp, s, indirect, kernels, choices)
+        if shift_dim is not None:
+            dims.append(shift_dim)
+            t.append(shift_dim.ppm)
+    else:
+        data, scale, sigma1 = from_intensities(exp, s, choices)
+    taus, grids = [], []
+    for d, ti in zip(dims, t):
+        tau, info = tau_grid_for(ti, d.kernel, s)
+        taus.append(tau)
+        grids.append({"dimension": d.name, "kernel": d.kernel, **info})
+    choices["kernels"] = list(kernels) + (["identity"] * (len(dims) - len(kernels)))
+    choices["tau_grids"] = grids
+    choices["tau_rule"] = (
+        "nmrilt.solver.grids.tau_grid: sampled range (1/b for diffusion) widened by extend_decades "
+        "at each end, points_per_decade, density lowered to at most max_tau_points"
+    )
+    meta = {k: v for k, v in exp.meta.items() if k != "raw"}
+    scaled = np.asarray(data, float) / scale
+    log.info("processed %s: data %s, noise sigma %.4g", exp.source, scaled.shape, sigma1)
+    return Problem(
+        data=scaled, t=tuple(t), tau=tuple(taus), kernels=tuple(d.kernel for d in dims),
+        dims=tuple(dims), sigma=float(sigma1), scale=np.asarray(scale, float),
+        choices=choices, source=Path(exp.source), kind=exp.kind, files=tuple(exp.files),
+        meta=meta,
+    )
