@@ -93,18 +93,17 @@ def _publish(staging: Path, outdir: Path, force: bool) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_outputs(result: Result, folder: Path, settings: dict[str, Any]) -> list[Path]:
+def write_outputs(result: Result, folder: Path, output: _config.OutputSettings) -> list[Path]:
     """Write every result file into ``folder`` (each one atomically)."""
     from .plotting import plot_result
 
-    out = settings["output"]
     folder = Path(folder)
     files = [
         write_h5(result, folder / RESULT_FILE),
-        write_peaks_csv(result, folder / "peaks.csv", out["peak_threshold"]),
-        write_report(result, folder / "report.txt", out["peak_threshold"]),
+        write_peaks_csv(result, folder / "peaks.csv", output.peak_threshold),
+        write_report(result, folder / "report.txt", output.peak_threshold),
     ]
-    files += plot_result(result, folder, **out)
+    files += plot_result(result, folder, **output.to_dict())
     return files
 
 
@@ -162,9 +161,7 @@ def run(
     outdir = output_dir(expdir, out)
     check_output_location(expdir, outdir)
     check_replaceable(outdir, force)
-    read_opts = {**resolved["experiment"], **resolved["read"]}
-    if resolved["processing"]["use_pdata"] is True:
-        read_opts.setdefault("pdata", 1)
+    read_opts = resolved.read_options()
     staging = _staging_dir(outdir)
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -173,15 +170,15 @@ def run(
             problem = process(exp, resolved)
             inversion = invert(
                 problem.data, t=list(problem.t), tau=list(problem.tau),
-                kernels=list(problem.kernels), progress=progress, **resolved["inversion"],
+                kernels=list(problem.kernels), progress=progress, **resolved.inversion,
             )
         notes = [f"{w.category.__name__}: {w.message}" for w in caught]
         for note in notes:
             log.warning("%s: %s", expdir, note)
         sums = checksums(exp.files, expdir if expdir.is_dir() else expdir.parent)
-        result = from_inversion(problem, inversion, resolved, sums)
+        result = from_inversion(problem, inversion, resolved.to_dict(), sums)
         result.parameters["warnings"] = notes
-        write_outputs(result, staging, resolved)
+        write_outputs(result, staging, resolved.output)
         write_manifest(staging, __version__)
         _publish(staging, outdir, force)
     finally:
@@ -208,7 +205,7 @@ def replot(result_path: str | Path, out: str | Path | None = None, **output: Any
 
     result = read_result(result_path)
     stored = result.parameters.get("settings", {}).get("output", {})
-    opts = _config.load_settings(output={**stored, **output})["output"]
+    opts = _config.load_settings(output={**stored, **output}).output.to_dict()
     folder = Path(out) if out is not None else Path(result.path)
     folder.mkdir(parents=True, exist_ok=True)
     return plot_result(result, folder, **opts)

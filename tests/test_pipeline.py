@@ -202,3 +202,25 @@ def test_intensity_table_file_gets_results_beside_it(tmp_path):
     logs = sorted(float(r["T2_mean_log10_s"]) for r in top[:2])
     assert logs == pytest.approx([-2.0, 0.0], abs=0.1)
     assert result.sigma == pytest.approx(0.5, rel=0.3)  # from second differences
+
+
+@pytest.mark.parametrize(
+    "toml, words",
+    [
+        ("[inversion]\nmax_iters = 5\n", r"inversion\.max_iters.*'max_iter'"),
+        ("[experiment]\nknd = 't1_ir'\n", r"experiment\.knd.*'kind'"),
+        ("[processing]\npoints_per_decade = 0\n", r"processing\.points_per_decade = 0"),
+    ],
+)
+def test_bad_settings_file_fails_before_any_data_are_read(tmp_path, monkeypatch, toml, words):
+    exp = _copy("bruker_t1ir_pseudo2d", tmp_path)
+    (exp / "nmrilt.toml").write_text(toml)
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("data were read before the settings were checked")
+
+    monkeypatch.setattr("nmrilt.readers.read", no_reading)
+    with pytest.raises(nmrilt.ConfigError, match=words) as info:
+        nmrilt.run(exp, progress=False)
+    assert str(exp / "nmrilt.toml") in str(info.value)
+    assert not (exp / "nmrilt").exists()

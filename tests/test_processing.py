@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pipeline_helpers import SW_HZ, experiment, fids, ir_experiment
 
-from nmrilt.errors import ProcessingError
+from nmrilt.errors import ConfigError, ProcessingError
 from nmrilt.processing import auto_phase, folded_points, phase_shift, process
 from nmrilt.readers import Axis, Experiment
 
@@ -33,10 +33,20 @@ def test_auto_phase_puts_peaks_in_absorption(p0, p1):
     assert np.all(np.abs(err) < 8.0), err
 
 
-def test_phase_shift_is_exact_inverse_of_imposed_error():
-    spec = np.exp(1j * np.linspace(0, 3, 64))
-    back = phase_shift(phase_shift(spec, 30.0, 45.0), -30.0, -45.0)
-    np.testing.assert_allclose(back, spec, atol=1e-12)
+def test_phase_shift_corrects_a_known_linear_phase_error():
+    # absorption Lorentzian lines given a phase error theta(k) = p0 + p1 k/n (nmrglue
+    # convention): phase_shift(-p0, -p1) must return the pure absorption lines, and
+    # phase_shift(p0, p1) must multiply point k by exactly exp(i theta(k))
+    n, p0, p1 = 256, 50.0, -80.0
+    k = np.arange(n)
+    lines = sum(a / (1.0 - 1j * (k - c) / 3.0) for a, c in ((1.0, 60), (0.5, 190)))
+    theta = np.deg2rad(p0 + p1 * k / n)
+    distorted = lines * np.exp(1j * theta)
+    assert np.max(np.abs(distorted.real - lines.real)) > 0.3  # the error is visible
+    np.testing.assert_allclose(phase_shift(distorted, -p0, -p1), lines, atol=1e-12)
+    np.testing.assert_allclose(phase_shift(lines, p0, p1), distorted, atol=1e-12)
+    # zero-order 90 degrees turns absorption into (minus) dispersion point by point
+    np.testing.assert_allclose(phase_shift(lines, 90.0, 0.0), 1j * lines, atol=1e-12)
 
 
 def test_inversion_recovery_signs_and_ppm_axis_follow_the_contract():
@@ -290,3 +300,8 @@ def test_pseudo3d_example_reaches_the_solver_at_unit_noise():
     assert len(regions) == len(truth["peaks"])
     for (lo, hi), peak in zip(sorted(map(sorted, regions)), truth["peaks"]):
         assert lo < peak["ppm"] < hi
+
+
+def test_misspelled_processing_keyword_names_the_closest_setting():
+    with pytest.raises(ConfigError, match=r"argument.*processing\.max_shift_point.*'max_shift_points'"):
+        process(ir_experiment(), max_shift_point=8)

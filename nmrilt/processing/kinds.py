@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import ProcessingSettings
 from ..errors import ProcessingError
 from ..solver.grids import tau_grid
 from ..readers import Experiment
@@ -69,8 +70,8 @@ def reference_index(indirect: tuple, kernels: list[str], strongest: tuple) -> tu
     return tuple(idx)
 
 
-def tau_grid_for(t: np.ndarray, kernel: str, s: dict) -> tuple[np.ndarray, dict]:
-    ppd, ext, cap = float(s["points_per_decade"]), float(s["extend_decades"]), s["max_tau_points"]
+def tau_grid_for(t: np.ndarray, kernel: str, s: ProcessingSettings) -> tuple[np.ndarray, dict]:
+    ppd, ext, cap = float(s.points_per_decade), float(s.extend_decades), s.max_tau_points
     tau = tau_grid(t, kernel, points_per_decade=ppd, extend_decades=ext)
     if kernel != "identity" and tau.size > cap:
         ppd = ppd * (cap - 1) / (tau.size - 1)

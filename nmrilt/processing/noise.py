@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import ProcessingSettings
 from ..errors import ProcessingError
 
 
@@ -68,18 +69,18 @@ def difference_sigma(
 
 
 def estimate_noise(
-    phased: np.ndarray, real: np.ndarray, ppm: np.ndarray, free: np.ndarray, s: dict,
+    phased: np.ndarray, real: np.ndarray, ppm: np.ndarray, free: np.ndarray, s: ProcessingSettings,
     window: np.ndarray | None = None,
 ) -> tuple[float, str]:
     n = real.shape[-1]
     rows = real.reshape(-1, n)
-    method = s["noise"]
+    method = s.noise
     if method == "region":
-        lo, hi = sorted(s["noise_region"])
+        lo, hi = sorted(s.noise_region)
         sel = (ppm >= lo) & (ppm <= hi)
         if sel.sum() < 8:
             raise ProcessingError(
-                f"processing.noise_region {s['noise_region']} holds {int(sel.sum())} points; "
+                f"processing.noise_region {list(s.noise_region)} holds {int(sel.sum())} points; "
                 "choose a wider signal-free ppm range"
             )
         vals = rows[:, sel]

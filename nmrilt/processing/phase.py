@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import ProcessingSettings
 from .kinds import reference_index
 from .noise import robust_sigma
 from .regions import signal_mask
@@ -87,24 +88,24 @@ def auto_phase(spec: np.ndarray, threshold: float = 6.0) -> tuple[float, float]:
 
 
 def phase_spectra(
-    spec: np.ndarray, s: dict, choices: dict, indirect: tuple, kernels: list[str]
+    spec: np.ndarray, s: ProcessingSettings, choices: dict, indirect: tuple, kernels: list[str]
 ) -> np.ndarray:
     """Phase every increment; return the complex phased spectra."""
     n = spec.shape[-1]
     rows = spec.reshape(-1, n)
     strongest_flat = int(np.argmax(np.sum(np.abs(rows) ** 2, axis=1)))
     strongest = np.unravel_index(strongest_flat, spec.shape[:-1]) if spec.ndim > 1 else ()
-    if s["phase"] == "auto":
-        p0, p1 = auto_phase(rows[strongest_flat], float(s["signal_threshold"]))
+    if s.phase == "auto":
+        p0, p1 = auto_phase(rows[strongest_flat], float(s.signal_threshold))
         method = "auto (peak phases of the strongest increment)"
     else:
-        p0, p1 = (float(v) for v in s["phase"])
+        p0, p1 = (float(v) for v in s.phase)
         method = "given"
     phased = phase_shift(spec, p0, p1)
-    if s["phase"] == "auto" and spec.ndim > 1:
+    if s.phase == "auto" and spec.ndim > 1:
         ref = reference_index(indirect, kernels, strongest)
         ref_row = phased[ref].real
-        mask = signal_mask(phased.reshape(-1, n)[strongest_flat].real, s["signal_threshold"])
+        mask = signal_mask(phased.reshape(-1, n)[strongest_flat].real, s.signal_threshold)
         if np.sum(ref_row[mask] if mask.any() else ref_row) < 0:
             p0 = (p0 + 180.0) % 360.0
             phased = -phased

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import config as _config
+from ..config import ProcessingSettings, Settings, with_processing
 from ..errors import ProcessingError
 from ..model import Dimension, Problem
 from ..readers import Experiment
@@ -25,7 +25,7 @@ _SPECTRAL_ROLES = ("direct", "chemical_shift")
 
 
 def from_spectra(
-    exp: Experiment, s: dict, indirect: tuple, kernels: list[str], choices: dict
+    exp: Experiment, s: ProcessingSettings, indirect: tuple, kernels: list[str], choices: dict
 ) -> tuple[np.ndarray, Dimension | None, np.ndarray, float]:
     """Steps 1-5 for FIDs or spectra: (data, chemical-shift dimension, scale, sigma)."""
     spec, ppm, window = spectrum(exp, s, choices)
@@ -38,29 +38,29 @@ def from_spectra(
     n = real.shape[-1]
     rows = real.reshape(-1, n)
     strongest = int(np.argmax(np.sum(rows**2, axis=1)))
-    mask = signal_mask(rows[strongest], float(s["signal_threshold"]))
+    mask = signal_mask(rows[strongest], float(s.signal_threshold))
     free = ~mask
     choices["signal_ppm"] = [
         [round(float(ppm[a]), 4), round(float(ppm[b - 1]), 4)] for a, b in true_runs(mask)
     ]
-    if s["baseline"] != "none" and free.sum() >= 8:
-        order = 0 if s["baseline"] == "constant" else 1
+    if s.baseline != "none" and free.sum() >= 8:
+        order = 0 if s.baseline == "constant" else 1
         real = subtract_baseline(rows, free, order).reshape(real.shape)
-    choices["baseline"] = s["baseline"]
-    if s["noise_sigma"] > 0:
-        sigma1, how = float(s["noise_sigma"]), "given (processing.noise_sigma)"
+    choices["baseline"] = s.baseline
+    if s.noise_sigma > 0:
+        sigma1, how = float(s.noise_sigma), "given (processing.noise_sigma)"
     else:
         sigma1, how = estimate_noise(phased, real, ppm, free, s, window)
     if not np.isfinite(sigma1) or sigma1 <= 0:
         raise ProcessingError(f"{exp.source}: noise estimate is {sigma1}; data may be empty")
     choices["noise"] = {"method": how, "sigma_per_point": sigma1}
     strong_row = real.reshape(-1, n)[strongest]
-    regions = signal_regions(strong_row, sigma1, float(s["signal_threshold"]),
-                             float(s["min_peak_fraction"]))
+    regions = signal_regions(strong_row, sigma1, float(s.signal_threshold),
+                             float(s.min_peak_fraction))
     data, axis_ppm, counts = shift_dimension(real, ppm, mask, regions, s, choices)
     scale = sigma1 * sum_noise_factor(window, counts)
     if axis_ppm is not None and axis_ppm.size > 1:
-        name = "region" if s["shift_mode"] == "regions" else "shift"
+        name = "region" if s.shift_mode == "regions" else "shift"
         dim = Dimension(name, "ppm", "chemical_shift", "identity", "δ", "ppm", axis_ppm)
         return data, dim, scale.reshape((1,) * len(indirect) + (-1,)), sigma1
     if axis_ppm is not None:
@@ -68,13 +68,13 @@ def from_spectra(
     return data, None, np.asarray(float(scale.ravel()[0])), sigma1
 
 
-def from_intensities(exp: Experiment, s: dict, choices: dict) -> tuple:
+def from_intensities(exp: Experiment, s: ProcessingSettings, choices: dict) -> tuple:
     """Data without a spectral axis (intensity tables): (data, scale, sigma)."""
     data = np.asarray(exp.data)
     if np.iscomplexobj(data):
         data = data.real
-    if s["noise_sigma"] > 0:
-        sigma1, how = float(s["noise_sigma"]), "given (processing.noise_sigma)"
+    if s.noise_sigma > 0:
+        sigma1, how = float(s.noise_sigma), "given (processing.noise_sigma)"
     else:
         # second differences remove the smooth decay; std of d2 is sqrt(6) sigma
         d2 = np.diff(data.reshape(-1, data.shape[-1]), n=2, axis=-1).ravel()
@@ -89,18 +89,23 @@ def from_intensities(exp: Experiment, s: dict, choices: dict) -> tuple:
     return data, np.asarray(sigma1), sigma1
 
 
-def process(exp: Experiment, settings: dict[str, Any] | None = None, **overrides: Any) -> Problem:
+def process(
+    exp: Experiment,
+    settings: Settings | ProcessingSettings | None = None,
+    **overrides: Any,
+) -> Problem:
     """Turn an experiment into an inversion problem (see the module docstring).
 
     Parameters
     ----------
     exp : Experiment
         What a reader returned.
-    settings : dict, optional
-        The ``processing`` section of the settings (defaults for missing keys), or the full
-        settings dictionary from :func:`nmrilt.config.load_settings`.
+    settings : Settings or ProcessingSettings, optional
+        From :func:`nmrilt.config.load_settings` (the pipeline passes it down once);
+        default: the processing defaults.
     **overrides
-        Processing keys, e.g. ``shift_mode="sum"``.
+        Processing keys, e.g. ``shift_mode="sum"`` (validated; a ConfigError names a
+        misspelled key).
 
     Returns
     -------
@@ -112,9 +117,8 @@ def process(exp: Experiment, settings: dict[str, Any] | None = None, **overrides
         If the experiment cannot be inverted with these settings (the message says why
         and which setting to change).
     """
-    section = dict(settings.get("processing", settings)) if settings else {}
-    section.update(overrides)
-    s = _config.load_settings(processing=section)["processing"]
+    base = settings.processing if isinstance(settings, Settings) else settings
+    s = with_processing(base, **overrides)
     choices: dict[str, Any] = {}
     spectral = exp.axes[-1].role in _SPECTRAL_ROLES
     indirect = exp.axes[:-1] if spectral else exp.axes
@@ -122,7 +126,7 @@ def process(exp: Experiment, settings: dict[str, Any] | None = None, **overrides
         raise ProcessingError(
             f"{exp.source} has no indirect dimension (a 1D spectrum): there is nothing to invert"
         )
-    kernels = choose_kernels(exp, indirect, list(s["kernels"]))
+    kernels = choose_kernels(exp, indirect, list(s.kernels))
     if all(k == "identity" for k in kernels):
         raise ProcessingError(
             f"{exp.source}: no dimension to invert (axes "

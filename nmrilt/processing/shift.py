@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import ProcessingSettings
 from ..errors import ProcessingError
 
 #: ``max_shift_points = "auto"``: at most this many data values (increments x kept
@@ -14,17 +15,17 @@ SHIFT_DATA_BUDGET = 4608
 
 def shift_dimension(
     real: np.ndarray, ppm: np.ndarray, mask: np.ndarray, regions: list[tuple[int, int]],
-    s: dict, choices: dict,
+    s: ProcessingSettings, choices: dict,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
     """Collapse or crop the spectral axis; return (data, ppm axis or None, points per entry).
 
     ``mask`` (wide signal mask) sets the auto crop of ``sum`` mode; ``regions`` (tight
     signal regions, :func:`signal_regions`) the points kept in ``points`` mode.
     """
-    mode = s["shift_mode"]
+    mode = s.shift_mode
     if mode == "regions":
         cols, centres, counts, ranges = [], [], [], []
-        for a, b in s["regions"]:
+        for a, b in s.regions:
             lo, hi = sorted((a, b))
             sel = (ppm >= lo) & (ppm <= hi)
             if not sel.any():
@@ -40,14 +41,14 @@ def shift_dimension(
         data = np.stack(cols, axis=-1)
         return data, np.array(centres), np.array(counts, float)
     no_signal = ProcessingError(
-        f"no signal above {s['signal_threshold']:g} noise sigmas in the spectrum: "
+        f"no signal above {s.signal_threshold:g} noise sigmas in the spectrum: "
         "set processing.crop = [ppm_a, ppm_b] or lower processing.signal_threshold"
     )
-    if s["crop"] != "auto":
-        lo, hi = sorted(s["crop"])
+    if s.crop != "auto":
+        lo, hi = sorted(s.crop)
         idx = np.flatnonzero((ppm >= lo) & (ppm <= hi))
         if idx.size == 0:
-            raise ProcessingError(f"processing.crop {s['crop']} ppm selects no point")
+            raise ProcessingError(f"processing.crop {list(s.crop)} ppm selects no point")
         segments = [(int(idx[0]), int(idx[-1]) + 1)]
     elif mode == "sum":
         if not mask.any():
@@ -66,10 +67,10 @@ def shift_dimension(
         return data, None, np.array([float(i1 - i0)])
     npts = sum(b - a for a, b in segments)
     increments = int(np.prod(real.shape[:-1]))
-    if s["max_shift_points"] == "auto":
+    if s.max_shift_points == "auto":
         limit = max(16, SHIFT_DATA_BUDGET // max(increments, 1))
     else:
-        limit = int(s["max_shift_points"])
+        limit = int(s.max_shift_points)
     factor = int(np.ceil(npts / limit)) if limit and npts > limit else 1
     cols, axis, counts = [], [], []
     for a, b in segments:  # neighbours are summed within a region, never across a gap
@@ -80,13 +81,13 @@ def shift_dimension(
             counts.append(e - k)
     choices["shift"] = {
         "mode": "points",
-        "crop": "given" if s["crop"] != "auto" else "auto (signal regions)",
+        "crop": "given" if s.crop != "auto" else "auto (signal regions)",
         "regions_ppm": [[round(float(ppm[a]), 4), round(float(ppm[b - 1]), 4)]
                         for a, b in segments],
         "crop_ppm": [float(ppm[segments[0][0]]), float(ppm[segments[-1][1] - 1])],
         "points_in_regions": int(npts), "max_shift_points": limit,
         "cap_rule": (f"auto: {SHIFT_DATA_BUDGET} data values / {increments} increments"
-                     if s["max_shift_points"] == "auto" else "given"),
+                     if s.max_shift_points == "auto" else "given"),
         "summed_neighbours": factor, "points_kept": len(axis),
     }
     return np.stack(cols, axis=-1), np.array(axis), np.array(counts, float)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import ProcessingSettings
 from ..errors import ProcessingError
 from ..readers import Experiment
 from .noise import robust_sigma
@@ -53,7 +54,7 @@ def folded_points(group_delay: float | None, n: int) -> int:
 
 
 def spectrum(
-    exp: Experiment, s: dict, choices: dict
+    exp: Experiment, s: ProcessingSettings, choices: dict
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Complex spectra (..., n), the ppm axis and the noise window (None for pdata).
 
@@ -77,11 +78,11 @@ def spectrum(
             "must provide meta['sw_hz'] and meta['sfo1_mhz']"
         )
     carrier = float(meta.get("carrier_ppm") or 0.0)
-    if s["line_broadening_hz"] == "auto":
+    if s.line_broadening_hz == "auto":
         lb = auto_line_broadening(fid, float(sw))
         how = "auto: truncated FID brought to 0.3 % at its end" if lb else "auto: FID decayed"
     else:
-        lb, how = float(s["line_broadening_hz"]), "given"
+        lb, how = float(s.line_broadening_hz), "given"
     window = np.exp(-np.pi * lb * np.arange(n) / float(sw))
     window[0] *= 0.5
     spec = np.fft.fftshift(np.fft.fft(fid * window, axis=-1), axes=-1)
