@@ -7,17 +7,42 @@ import numpy as np
 from ..config import ProcessingSettings
 from ..errors import ProcessingError
 
+#: Median absolute deviation -> standard deviation of Gaussian noise.
+MAD_TO_SIGMA = 1.4826
+#: The outer 1/FILTER_EDGE_DIVISOR (2 %) of each end of the spectral window, at least
+#: MIN_FILTER_EDGE_POINTS points, is digital-filter roll-off: neither signal nor noise.
+FILTER_EDGE_DIVISOR = 50
+MIN_FILTER_EDGE_POINTS = 2
+#: Highest order of the spectrum differences tried by :func:`difference_sigma`; the order
+#: stops rising once the estimate falls by less than 5 % (ratio ORDER_STOP_RATIO).
+MAX_DIFFERENCE_ORDER = 12
+ORDER_STOP_RATIO = 0.95
+#: Fewest points a noise estimate is made from (differences, a noise_region).
+MIN_NOISE_POINTS = 8
+#: "auto" noise: the strongest spectrum's magnitude is smoothed over this many points
+#: before the quieter half is taken, which must hold at least MIN_QUIET_POINTS points.
+QUIET_SMOOTH_POINTS = 25
+MIN_QUIET_POINTS = 32
+
+
+def filter_edge_points(n: int) -> int:
+    """Points at each end of an ``n``-point spectral window left out as filter roll-off."""
+    return max(MIN_FILTER_EDGE_POINTS, n // FILTER_EDGE_DIVISOR)
+
 
 def robust_sigma(x: np.ndarray) -> float:
     """Noise sigma from first differences (MAD; insensitive to smooth baselines)."""
     d = np.diff(np.asarray(x, float), axis=-1).ravel()
     if d.size == 0:
         return 0.0
-    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
+    return float(MAD_TO_SIGMA * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0))
 
 
 def difference_sigma(
-    rows: np.ndarray, free: np.ndarray, window: np.ndarray | None, max_order: int = 12
+    rows: np.ndarray,
+    free: np.ndarray,
+    window: np.ndarray | None,
+    max_order: int = MAX_DIFFERENCE_ORDER,
 ) -> tuple[float, int]:
     """Noise sigma of one real spectrum point from high-order differences of the spectra.
 
@@ -56,12 +81,12 @@ def difference_sigma(
         ok = np.ones(n - d, bool)
         for k in range(d + 1):
             ok &= free[k: n - d + k]
-        if ok.sum() < 8:
+        if ok.sum() < MIN_NOISE_POINTS:
             break
         vals = np.diff(rows, n=d, axis=-1)[:, ok]
         gain = np.sqrt(np.sum(w2 * (2.0 * np.sin(np.pi * j / n)) ** (2 * d)))
-        est = float(1.4826 * np.median(np.abs(vals - np.median(vals))) / gain)
-        if est >= 0.95 * best:
+        est = float(MAD_TO_SIGMA * np.median(np.abs(vals - np.median(vals))) / gain)
+        if est >= ORDER_STOP_RATIO * best:
             best, order = min(best, est), d
             break
         best, order = est, d
@@ -78,7 +103,7 @@ def estimate_noise(
     if method == "region":
         lo, hi = sorted(s.noise_region)
         sel = (ppm >= lo) & (ppm <= hi)
-        if sel.sum() < 8:
+        if sel.sum() < MIN_NOISE_POINTS:
             raise ProcessingError(
                 f"processing.noise_region {list(s.noise_region)} holds {int(sel.sum())} points; "
                 "choose a wider signal-free ppm range"
@@ -100,11 +125,11 @@ def estimate_noise(
     from scipy.ndimage import uniform_filter1d
 
     mag = np.abs(phased.reshape(-1, n)[int(np.argmax(np.sum(rows**2, axis=1)))])
-    mag = uniform_filter1d(mag, min(25, n), mode="nearest")
+    mag = uniform_filter1d(mag, min(QUIET_SMOOTH_POINTS, n), mode="nearest")
     quiet = mag <= np.median(mag)
-    edge = max(2, n // 50)
+    edge = filter_edge_points(n)
     quiet[:edge] = quiet[n - edge:] = False
-    if quiet.sum() >= 32:
+    if quiet.sum() >= MIN_QUIET_POINTS:
         sigma, d = difference_sigma(rows, quiet, window)
         if np.isfinite(sigma) and sigma > 0:
             return sigma, (f"order-{d} differences of the real spectra away from the peaks "

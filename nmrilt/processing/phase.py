@@ -9,6 +9,23 @@ from .kinds import reference_index
 from .noise import robust_sigma
 from .regions import signal_mask
 
+#: Peaks used by :func:`auto_phase`: at most MAX_PHASE_PEAKS local maxima above
+#: PEAK_FLOOR_FRACTION of the highest; a peak's half-height window is searched at most
+#: n/PEAK_HALF_WIDTH_DIVISOR points from its centre, and no further peak is taken within
+#: max(PEAK_GUARD_WIDTHS half widths, n/PEAK_GUARD_DIVISOR points) of it.
+MAX_PHASE_PEAKS = 20
+PEAK_FLOOR_FRACTION = 0.1
+PEAK_HALF_WIDTH_DIVISOR = 8
+PEAK_GUARD_WIDTHS = 3
+PEAK_GUARD_DIVISOR = 64
+#: Zero-filling of the spectrum before the peak phases are measured (peaks well sampled).
+ZERO_FILL_FACTOR = 4
+#: First-order phase searched in [-P1_SEARCH_DEG, P1_SEARCH_DEG] in steps of P1_STEP_DEG,
+#: with a cost of P1_PENALTY_PER_TURN per 360 degrees of |p1| (prefers small p1).
+P1_SEARCH_DEG = 720.0
+P1_STEP_DEG = 0.25
+P1_PENALTY_PER_TURN = 0.02
+
 
 def phase_shift(spec: np.ndarray, p0_deg: float, p1_deg: float) -> np.ndarray:
     """Apply zero/first-order phase along the last axis: ``exp(i (p0 + p1 k/n))``."""
@@ -17,10 +34,12 @@ def phase_shift(spec: np.ndarray, p0_deg: float, p1_deg: float) -> np.ndarray:
     return spec * np.exp(1j * ph)
 
 
-def find_peaks(mag: np.ndarray, threshold: float, max_peaks: int = 20) -> list[tuple[int, int, int]]:
+def find_peaks(
+    mag: np.ndarray, threshold: float, max_peaks: int = MAX_PHASE_PEAKS
+) -> list[tuple[int, int, int]]:
     """Strongest local maxima of ``mag`` as (centre, window start, window stop)."""
     sigma = robust_sigma(mag)
-    floor = max(threshold * sigma, 0.1 * float(mag.max()))
+    floor = max(threshold * sigma, PEAK_FLOOR_FRACTION * float(mag.max()))
     n = mag.size
     cand = np.flatnonzero((mag[1:-1] > mag[:-2]) & (mag[1:-1] >= mag[2:]) & (mag[1:-1] > floor)) + 1
     cand = cand[np.argsort(mag[cand])[::-1]]
@@ -31,14 +50,14 @@ def find_peaks(mag: np.ndarray, threshold: float, max_peaks: int = 20) -> list[t
             continue
         half = mag[c] / 2.0
         a = c
-        while a > 0 and mag[a - 1] > half and c - a < n // 8:
+        while a > 0 and mag[a - 1] > half and c - a < n // PEAK_HALF_WIDTH_DIVISOR:
             a -= 1
         b = c
-        while b < n - 1 and mag[b + 1] > half and b - c < n // 8:
+        while b < n - 1 and mag[b + 1] > half and b - c < n // PEAK_HALF_WIDTH_DIVISOR:
             b += 1
         w = max(c - a, b - c, 1)
         lo, hi = max(0, c - w), min(n, c + w + 1)
-        guard = max(3 * w, n // 64)
+        guard = max(PEAK_GUARD_WIDTHS * w, n // PEAK_GUARD_DIVISOR)
         taken[max(0, c - guard): min(n, c + guard + 1)] = True
         peaks.append((int(c), lo, hi))
         if len(peaks) == max_peaks:
@@ -68,7 +87,7 @@ def auto_phase(spec: np.ndarray, threshold: float = 6.0) -> tuple[float, float]:
         Phases for :func:`phase_shift`, p0 in [0, 360).
     """
     fid = np.fft.ifft(np.fft.ifftshift(spec))
-    spec = np.fft.fftshift(np.fft.fft(fid, 4 * spec.size))  # 4x zero-fill: peaks well sampled
+    spec = np.fft.fftshift(np.fft.fft(fid, ZERO_FILL_FACTOR * spec.size))
     n = spec.size
     peaks = find_peaks(np.abs(spec), threshold)
     if not peaks:
@@ -79,10 +98,11 @@ def auto_phase(spec: np.ndarray, threshold: float = 6.0) -> tuple[float, float]:
     x = np.array([c for c, _, _ in peaks]) / n
     if len(peaks) == 1:
         return float(np.rad2deg(theta[0])) % 360.0, 0.0
-    p1 = np.deg2rad(np.arange(-720.0, 720.25, 0.25))
+    p1 = np.deg2rad(np.arange(-P1_SEARCH_DEG, P1_SEARCH_DEG + P1_STEP_DEG, P1_STEP_DEG))
     r = theta[None, :] - p1[:, None] * x[None, :]
     p0 = np.angle(np.sum(w * np.exp(1j * r), axis=1))
-    cost = np.sum(w * (1.0 - np.cos(r - p0[:, None])), axis=1) + 0.02 * np.abs(p1) / (2 * np.pi)
+    misfit = np.sum(w * (1.0 - np.cos(r - p0[:, None])), axis=1)
+    cost = misfit + P1_PENALTY_PER_TURN * np.abs(p1) / (2 * np.pi)
     i = int(np.argmin(cost))
     return float(np.rad2deg(p0[i])) % 360.0, float(np.rad2deg(p1[i]))
 

@@ -13,7 +13,7 @@ from ..errors import ProcessingError
 from ..model import Dimension, Problem
 from ..readers import Experiment
 from .kinds import KERNEL_LABELS, choose_kernels, tau_grid_for
-from .noise import estimate_noise, sum_noise_factor
+from .noise import MAD_TO_SIGMA, estimate_noise, sum_noise_factor
 from .phase import phase_spectra
 from .regions import signal_mask, signal_regions, subtract_baseline, true_runs
 from .shift import shift_dimension
@@ -22,6 +22,8 @@ from .spectrum import spectrum
 log = logging.getLogger(__name__)
 
 _SPECTRAL_ROLES = ("direct", "chemical_shift")
+#: A baseline is fitted only with at least this many signal-free points.
+MIN_BASELINE_POINTS = 8
 
 
 def from_spectra(
@@ -43,7 +45,7 @@ def from_spectra(
     choices["signal_ppm"] = [
         [round(float(ppm[a]), 4), round(float(ppm[b - 1]), 4)] for a, b in true_runs(mask)
     ]
-    if s.baseline != "none" and free.sum() >= 8:
+    if s.baseline != "none" and free.sum() >= MIN_BASELINE_POINTS:
         order = 0 if s.baseline == "constant" else 1
         real = subtract_baseline(rows, free, order).reshape(real.shape)
     choices["baseline"] = s.baseline
@@ -78,7 +80,7 @@ def from_intensities(exp: Experiment, s: ProcessingSettings, choices: dict) -> t
     else:
         # second differences remove the smooth decay; std of d2 is sqrt(6) sigma
         d2 = np.diff(data.reshape(-1, data.shape[-1]), n=2, axis=-1).ravel()
-        sigma1 = float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0))
+        sigma1 = float(MAD_TO_SIGMA * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0))
         how = "second differences (MAD); give processing.noise_sigma if known"
     if not np.isfinite(sigma1) or sigma1 <= 0:
         raise ProcessingError(

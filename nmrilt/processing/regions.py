@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-from .noise import robust_sigma
+from .noise import filter_edge_points, robust_sigma
 
 #: Signal regions with less than this fraction of the largest region's area are ignored.
 MIN_REGION_FRACTION = 0.05
@@ -14,6 +16,8 @@ MIN_REGION_FRACTION = 0.05
 REGION_EXTENT_FRACTION = 0.01
 #: Points added on each side of every region.
 REGION_MARGIN_POINTS = 2
+#: A ppm axis is split where a step exceeds this many times the median step.
+SEGMENT_GAP_FACTOR = 1.5
 
 
 def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -35,7 +39,7 @@ def signal_mask(row: np.ndarray, threshold: float) -> np.ndarray:
         return np.zeros(row.shape, bool)
     hit = np.abs(row - np.median(row)) > threshold * sigma
     n = row.size
-    edge = max(2, n // 50)
+    edge = filter_edge_points(n)
     hit[:edge] = hit[n - edge:] = False
     mask = np.zeros_like(hit)
     for a, b in true_runs(hit):
@@ -65,7 +69,7 @@ def signal_regions(
     """
     row = np.asarray(row, float)
     n = row.size
-    edge = max(2, n // 50)
+    edge = filter_edge_points(n)
     inner = np.abs(row[edge: n - edge])
     if inner.size < 3 or sigma <= 0:
         return []
@@ -106,9 +110,9 @@ def ppm_segments(ppm: np.ndarray) -> list[tuple[int, int]]:
     if ppm.size < 3:
         return [(0, ppm.size)]
     step = np.abs(np.diff(ppm))
-    gap = step > 1.5 * float(np.median(step))
+    gap = step > SEGMENT_GAP_FACTOR * float(np.median(step))
     cuts = [0] + [int(i) + 1 for i in np.flatnonzero(gap)] + [ppm.size]
-    return list(zip(cuts[:-1], cuts[1:]))
+    return list(itertools.pairwise(cuts))
 
 
 def subtract_baseline(rows: np.ndarray, free: np.ndarray, order: int) -> np.ndarray:

@@ -11,6 +11,8 @@ from ..errors import ProcessingError
 #: chemical-shift columns) reach the solver.  12 x 12 x 32: the README's pseudo-3D example
 #: then runs in ~15 s on a 2-core machine; a pseudo-2D example keeps every point (~4 s).
 SHIFT_DATA_BUDGET = 4608
+#: ``max_shift_points = "auto"`` never keeps fewer than this many chemical-shift columns.
+MIN_AUTO_SHIFT_POINTS = 16
 
 
 def shift_dimension(
@@ -68,7 +70,7 @@ def shift_dimension(
     npts = sum(b - a for a, b in segments)
     increments = int(np.prod(real.shape[:-1]))
     if s.max_shift_points == "auto":
-        limit = max(16, SHIFT_DATA_BUDGET // max(increments, 1))
+        limit = max(MIN_AUTO_SHIFT_POINTS, SHIFT_DATA_BUDGET // max(increments, 1))
     else:
         limit = int(s.max_shift_points)
     factor = int(np.ceil(npts / limit)) if limit and npts > limit else 1

@@ -12,6 +12,10 @@ from .noise import robust_sigma
 #: Automatic line broadening aims at this FID end/start envelope ratio, capped (Hz).
 TRUNCATION_TARGET = 0.003
 MAX_AUTO_LB_HZ = 50.0
+#: The FID envelope is measured over the first and last 1/ENVELOPE_DIVISOR (5 %) of the
+#: points, at least MIN_ENVELOPE_POINTS.
+ENVELOPE_DIVISOR = 20
+MIN_ENVELOPE_POINTS = 4
 
 
 def auto_line_broadening(fid: np.ndarray, sw_hz: float) -> float:
@@ -25,7 +29,7 @@ def auto_line_broadening(fid: np.ndarray, sw_hz: float) -> float:
     rows = fid.reshape(-1, fid.shape[-1])
     row = rows[int(np.argmax(np.sum(np.abs(rows) ** 2, axis=1)))]
     n = row.size
-    k = max(4, n // 20)
+    k = max(MIN_ENVELOPE_POINTS, n // ENVELOPE_DIVISOR)
     if n < 4 * k:
         return 0.0
     start = float(np.mean(np.abs(row[1: 1 + k])))
