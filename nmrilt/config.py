@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -43,6 +42,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from .config_checks import FORMATS, check_sections
 from .errors import ConfigError
 
 #: Name of the per-experiment settings file.
@@ -50,13 +50,6 @@ CONFIG_NAME = "nmrilt.toml"
 
 #: Where keyword settings come from, in messages.
 ARGUMENT = "argument"
-
-_FORMATS = ("png", "pdf", "svg")
-_KERNELS = ("exponential", "inversion_recovery", "saturation_recovery", "diffusion", "identity")
-#: Sane limits of the figure settings (outside them a figure is unreadable or huge).
-DPI_RANGE = (30, 2400)
-WIDTH_MM_RANGE = (20.0, 2000.0)
-FONT_SIZE_RANGE = (2.0, 72.0)
 
 
 @dataclass(frozen=True)
@@ -109,7 +102,7 @@ class ProcessingSettings:
 class OutputSettings:
     """Figure formats, size and fonts (``[output]``)."""
 
-    formats: tuple[str, ...] = _FORMATS
+    formats: tuple[str, ...] = FORMATS
     width_mm: float = 170.0
     #: 0: chosen from the layout.
     height_mm: float = 0.0
@@ -161,8 +154,20 @@ class Settings:
         }
 
     def read_options(self) -> dict[str, Any]:
-        """Overrides for :func:`nmrilt.read`: ``experiment`` then ``read``."""
+        """Overrides for :func:`nmrilt.read`: ``experiment`` then ``read``.
+
+        With them, under ``readers.recipes.ORIGINS_KEY``, where each recipe key came from
+        (the file path or "argument"): the readers then do not read ``nmrilt.toml`` again
+        and record the file as the recipe's provenance.
+        """
+        from .readers.recipes import ORIGINS_KEY, RECIPE_KEYS
+
         opts = copy.deepcopy({**self.experiment, **self.read})
+        origins = {}
+        for key in RECIPE_KEYS & set(opts):
+            section = "read" if key in self.read else "experiment"
+            origins[key] = self.origins.get(f"{section}.{key}", ARGUMENT)
+        opts[ORIGINS_KEY] = origins
         if self.processing.use_pdata is True:
             opts.setdefault("pdata", 1)
         return opts
@@ -180,12 +185,6 @@ def _plain(value: Any) -> Any:
 DEFAULTS: dict[str, dict[str, Any]] = Settings().to_dict()
 
 SECTIONS = tuple(DEFAULTS)
-_CHOICES = {
-    "use_pdata": ("auto", True, False),
-    "baseline": ("none", "constant", "linear"),
-    "shift_mode": ("points", "regions", "sum"),
-    "noise": ("auto", "imaginary", "region"),
-}
 
 
 def defaults() -> dict[str, dict[str, Any]]:
@@ -299,108 +298,6 @@ def _merge(
             origins[f"{section}.{key}"] = origin
 
 
-# --- checking values -------------------------------------------------------------------------
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_range(value: Any) -> bool:
-    return isinstance(value, (list, tuple)) and len(value) == 2 and all(_number(v) for v in value)
-
-
-class _Checker:
-    """Raises ConfigError naming the origin (file or argument), key, value and what is valid."""
-
-    def __init__(self, settings: dict[str, dict[str, Any]], origins: dict[str, str]):
-        self.settings, self.origins = settings, origins
-
-    def fail(self, section: str, key: str, valid: str) -> None:
-        value = self.settings[section][key]
-        where = self.origins.get(f"{section}.{key}", "defaults")
-        raise ConfigError(f"{where}: {section}.{key} = {value!r}: {valid}")
-
-    def number(self, section: str, key: str, low: float, strict: bool = False,
-               high: float | None = None) -> None:
-        v = self.settings[section][key]
-        ok = _number(v) and (v > low if strict else v >= low) and (high is None or v <= high)
-        if not ok:
-            rel = ">" if strict else ">="
-            upper = f" and <= {high:g}" if high is not None else ""
-            self.fail(section, key, f"must be a number {rel} {low:g}{upper}")
-
-    def integer(self, section: str, key: str, low: int, high: int | None = None) -> None:
-        v = self.settings[section][key]
-        if not isinstance(v, int) or isinstance(v, bool) or v < low or (high and v > high):
-            upper = f" and <= {high}" if high is not None else ""
-            self.fail(section, key, f"must be an integer >= {low}{upper}")
-
-
-def _check_processing(c: _Checker) -> None:
-    proc = c.settings["processing"]
-    for key, allowed in _CHOICES.items():
-        value = proc[key]
-        if not any(value is a or (value == a and type(value) is type(a)) for a in allowed):
-            c.fail("processing", key, f"is not one of {allowed}")
-    if proc["phase"] != "auto" and not _is_range(proc["phase"]):
-        c.fail("processing", "phase", 'use "auto" or [p0_deg, p1_deg]')
-    if proc["crop"] != "auto" and not _is_range(proc["crop"]):
-        c.fail("processing", "crop", 'use "auto" or [ppm_a, ppm_b]')
-    regions = proc["regions"]
-    if not isinstance(regions, (list, tuple)) or not all(_is_range(r) for r in regions):
-        c.fail("processing", "regions", "use a list of [ppm_a, ppm_b] ranges")
-    if proc["shift_mode"] == "regions" and not regions:
-        c.fail("processing", "shift_mode", '"regions" needs processing.regions = [[a, b]]')
-    if proc["noise"] == "region" and not _is_range(proc["noise_region"]):
-        c.fail("processing", "noise", '"region" needs processing.noise_region = [a, b]')
-    kernels = proc["kernels"]
-    if not isinstance(kernels, (list, tuple)) or any(k not in _KERNELS for k in kernels):
-        c.fail("processing", "kernels", f"each one of {_KERNELS}")
-    c.number("processing", "points_per_decade", 0, strict=True)
-    c.number("processing", "signal_threshold", 0, strict=True)
-    c.number("processing", "extend_decades", 0)
-    c.number("processing", "noise_sigma", 0)
-    c.number("processing", "min_peak_fraction", 0)
-    if proc["max_shift_points"] != "auto":
-        c.integer("processing", "max_shift_points", 0)
-    if proc["line_broadening_hz"] != "auto" and not (
-        _number(proc["line_broadening_hz"]) and proc["line_broadening_hz"] >= 0
-    ):
-        c.fail("processing", "line_broadening_hz", 'use "auto" or a number >= 0')
-    c.integer("processing", "max_tau_points", 4)
-
-
-def _check_output(c: _Checker) -> None:
-    outp = c.settings["output"]
-    formats = outp["formats"]
-    if isinstance(formats, str):
-        outp["formats"] = formats = [f.strip() for f in formats.split(",") if f.strip()]
-    if not isinstance(formats, (list, tuple)) or any(f not in _FORMATS for f in formats):
-        c.fail("output", "formats", f"use a list of any of {_FORMATS}")
-    c.number("output", "width_mm", WIDTH_MM_RANGE[0], high=WIDTH_MM_RANGE[1])
-    c.number("output", "font_size", FONT_SIZE_RANGE[0], high=FONT_SIZE_RANGE[1])
-    c.integer("output", "dpi", DPI_RANGE[0], DPI_RANGE[1])
-    c.number("output", "height_mm", 0, high=WIDTH_MM_RANGE[1])
-    c.number("output", "peak_threshold", 0)
-    for key in ("cmap_signed", "cmap_positive"):
-        if not isinstance(outp[key], str):
-            c.fail("output", key, "must be a matplotlib colormap name")
-
-
-def _check_inversion(c: _Checker) -> None:
-    """Type checks of the most used solver options; the solver checks the rest."""
-    inv = c.settings["inversion"]
-    if "max_iter" in inv:
-        c.integer("inversion", "max_iter", 1)
-    for key in ("tol", "alpha_00"):
-        if key in inv:
-            c.number("inversion", key, 0, strict=True)
-    for key in ("nonneg", "baseline"):
-        if key in inv and not isinstance(inv[key], bool):
-            c.fail("inversion", key, "must be true or false")
-
-
 def _tuples(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_tuples(v) for v in value)
@@ -437,11 +334,9 @@ def validate(
     ConfigError
         Naming the origin, the setting, the value found and what is allowed.
     """
-    checker = _Checker(sections, dict(origins or {}))
-    _check_processing(checker)
-    _check_output(checker)
-    _check_inversion(checker)
-    return _build(sections, checker.origins)
+    origins = dict(origins or {})
+    check_sections(sections, origins)
+    return _build(sections, origins)
 
 
 def load_settings(

@@ -427,7 +427,7 @@ def _suggest_kind(expdir: Path, n_indirect: int) -> str:
 def _recipe(expdir: Path, pprog: str, acqus_path: Path, indirect: list[tuple[str, int]],
             overrides: Mapping[str, Any], files: list[Path]):
     """Resolve the recipe (None for 1D data) and return it with the nmrilt.toml table."""
-    toml_table, toml_path = recipes.read_toml_recipe(expdir)
+    toml_table, toml_path = recipes.read_toml_recipe(expdir, overrides)
     if toml_path is not None:
         files.append(toml_path)
     if not indirect:

@@ -58,6 +58,11 @@ GAUSS_PER_CM_TO_T_PER_M = 1e-2
 RECIPE_KEYS = frozenset(
     {"kind", "axes", "pulse_program", "delays", "big_delta", "little_delta", "tau", "gamma"}
 )
+#: Override key through which a caller that has already read ``nmrilt.toml`` (the pipeline,
+#: through :mod:`nmrilt.config`) passes the file's recipe keys as overrides and says where
+#: each one came from: ``{key: "/path/nmrilt.toml" or "argument"}``.  The readers then do
+#: not read the file again, and the recipe's provenance names the file.
+ORIGINS_KEY = "recipe_origins"
 
 
 @dataclass(frozen=True)
@@ -156,11 +161,15 @@ def builtin_recipe(pulse_program: str) -> Recipe | None:
     return None
 
 
-def read_toml_recipe(folder: Path) -> tuple[dict[str, Any], Path | None]:
+def read_toml_recipe(
+    folder: Path, overrides: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], Path | None]:
     """Read the recipe keys of ``folder/nmrilt.toml`` (empty and ``None`` if there are none).
 
     The ``[experiment]`` table is the reader's; recipe keys in the pipeline's ``[read]``
-    table (same names) are honoured too and win.  Other tables are ignored.
+    table (same names) are honoured too and win.  Other tables are ignored.  When the
+    overrides carry :data:`ORIGINS_KEY`, the caller has read the file already: it is not
+    read again (the path is returned when some override came from it).
 
     Raises
     ------
@@ -170,6 +179,9 @@ def read_toml_recipe(folder: Path) -> tuple[dict[str, Any], Path | None]:
     path = folder / "nmrilt.toml"
     if not path.is_file():
         return {}, None
+    if overrides is not None and ORIGINS_KEY in overrides:
+        from_file = str(path) in set(overrides[ORIGINS_KEY].values())
+        return {}, (path if from_file else None)
     try:
         with path.open("rb") as fh:
             doc = tomllib.load(fh)
@@ -233,7 +245,14 @@ def resolve_recipe(
     """
     merged: dict[str, Any] = dict(toml_table)
     merged.update({k: v for k, v in overrides.items() if k in RECIPE_KEYS and v is not None})
-    origin = "override" if any(k in overrides for k in RECIPE_KEYS) else str(toml_path)
+    given = sorted(k for k in overrides if k in RECIPE_KEYS)
+    origins = overrides.get(ORIGINS_KEY) or {}
+    if given and origins:
+        # recorded per key by the caller that read nmrilt.toml (keyword settings: override)
+        found = {origins.get(k, "argument") for k in given}
+        origin = ", ".join(sorted("override" if o == "argument" else o for o in found))
+    else:
+        origin = "override" if given else str(toml_path)
     options = {k: merged[k] for k in ("big_delta", "little_delta", "tau", "gamma") if k in merged}
     base = builtin_recipe(str(merged.get("pulse_program", pulse_program)))
     kind = merged.get("kind")
@@ -361,7 +380,7 @@ def build_values(
 
 def merge_overrides(overrides: Mapping[str, Any], allowed: Sequence[str]) -> None:
     """Raise :class:`ConfigError` for override keys no reader understands."""
-    unknown = set(overrides) - set(allowed) - RECIPE_KEYS
+    unknown = set(overrides) - set(allowed) - RECIPE_KEYS - {ORIGINS_KEY}
     if unknown:
         raise ConfigError(
             f"unknown read option(s) {sorted(unknown)}; allowed: "

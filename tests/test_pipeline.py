@@ -224,3 +224,27 @@ def test_bad_settings_file_fails_before_any_data_are_read(tmp_path, monkeypatch,
         nmrilt.run(exp, progress=False)
     assert str(exp / "nmrilt.toml") in str(info.value)
     assert not (exp / "nmrilt").exists()
+
+
+def test_settings_file_is_read_once_and_recorded_as_the_recipe_provenance(tmp_path, monkeypatch):
+    from nmrilt.readers import recipes
+
+    from nmrilt.config import load_settings
+
+    exp = _copy("bruker_t1ir_pseudo2d", tmp_path)
+    toml = exp / "nmrilt.toml"
+    toml.write_text('[experiment]\nkind = "t1_ir"\naxes = ["vdlist"]\n')
+    settings = load_settings(exp)
+    with_keyword = load_settings(exp, kind="t1_ir")
+
+    def second_read(*args, **kwargs):
+        raise AssertionError("nmrilt.toml parsed again by the readers")
+
+    monkeypatch.setattr(recipes.tomllib, "load", second_read)
+    read = nmrilt.read(exp, **settings.read_options())
+    assert read.kind == "t1_ir"
+    assert read.axes[0].meta["recipe"] == str(toml)
+    assert toml in read.files
+    # a keyword setting on top is recorded as an override
+    both = nmrilt.read(exp, **with_keyword.read_options())
+    assert both.axes[0].meta["recipe"] == f"{toml}, override"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from nmrilt.readers import Axis, Experiment
 from pipeline_helpers import SW_HZ, experiment, fids, ir_experiment
 
 from nmrilt.errors import ConfigError, ProcessingError
 from nmrilt.processing import auto_phase, folded_points, phase_shift, process
-from nmrilt.readers import Axis, Experiment
 
 
 def _col(problem, ppm):
@@ -303,5 +303,6 @@ def test_pseudo3d_example_reaches_the_solver_at_unit_noise():
 
 
 def test_misspelled_processing_keyword_names_the_closest_setting():
-    with pytest.raises(ConfigError, match=r"argument.*processing\.max_shift_point.*'max_shift_points'"):
+    words = r"argument.*processing\.max_shift_point.*'max_shift_points'"
+    with pytest.raises(ConfigError, match=words):
         process(ir_experiment(), max_shift_point=8)
