@@ -233,10 +233,10 @@ def read_keys() -> frozenset[str]:
 
 
 def inversion_keys() -> frozenset[str]:
-    """The solver's option names (keys of ``nmrilt.solver.DEFAULTS``)."""
-    from .solver import DEFAULTS as SOLVER_DEFAULTS
+    """The solver's option names (``nmrilt.solver.options.OPTION_NAMES``: user and expert)."""
+    from .solver.options import OPTION_NAMES
 
-    return frozenset(SOLVER_DEFAULTS)
+    return frozenset(OPTION_NAMES)
 
 
 def _section_keys(section: str) -> frozenset[str]:

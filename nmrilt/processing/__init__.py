@@ -32,8 +32,8 @@ processed spectra) into the arrays the solver needs.  The steps, in order:
    line broadening (:func:`sum_noise_factor` otherwise).  Data are divided by it: the
    problem has unit noise variance.
 6. **Kernels and tau grids** from the axis roles and :attr:`Experiment.kind`; tau grids by
-   :func:`nmrilt.solver.grids.tau_grid` (``extend_decades`` beyond the sampled range at each end,
-   ``points_per_decade``), density lowered so that at most ``max_tau_points`` remain.
+   :func:`nmrilt.solver.grids.tau_grid` (``extend_decades`` beyond the sampled range at each
+   end, ``points_per_decade``), density lowered so that at most ``max_tau_points`` remain.
 
 Every decision is recorded in :attr:`Problem.choices`.
 """

@@ -155,8 +155,8 @@ def process(
     choices["kernels"] = list(kernels) + (["identity"] * (len(dims) - len(kernels)))
     choices["tau_grids"] = grids
     choices["tau_rule"] = (
-        "nmrilt.solver.grids.tau_grid: sampled range (1/b for diffusion) widened by extend_decades "
-        "at each end, points_per_decade, density lowered to at most max_tau_points"
+        "nmrilt.solver.grids.tau_grid: sampled range (1/b for diffusion) widened by "
+        "extend_decades at each end, points_per_decade, density lowered to at most max_tau_points"
     )
     meta = {k: v for k, v in exp.meta.items() if k != "raw"}
     scaled = np.asarray(data, float) / scale
