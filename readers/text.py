@@ -59,6 +59,21 @@ def guess_can_open(path: str | Path) -> bool:
     return path.is_file() and path.suffix.lower() in SUFFIXES
 
 
+def is_experiment(path: str | Path) -> bool:
+    """True for a data file this reader opens: it always holds something to invert."""
+    return guess_can_open(path)
+
+
+def data_files(path: str | Path) -> list[Path]:
+    """``[path]``: the file is its own data."""
+    return [Path(path)] if Path(path).is_file() else []
+
+
+def expected_data_size(path: str | Path) -> int | None:
+    """Always None: a text file says nothing of its final size."""
+    return None
+
+
 def _unit_of(label: str) -> tuple[str, str, float]:
     """Split ``"time (ms)"`` into (name, SI unit, factor)."""
     match = re.match(r"^\s*([^(\[]*?)\s*[(\[]\s*([^)\]]+?)\s*[)\]]\s*$", label)

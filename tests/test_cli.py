@@ -15,7 +15,8 @@ import pytest
 from pipeline_helpers import tree_digest
 
 from nmrilt.cli import main
-from nmrilt.watch import STATE_NAME, expected_size
+from nmrilt.readers import expected_data_size
+from nmrilt.watch import STATE_NAME
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "example_datasets"
 SMALL = ("bruker_t1ir_pseudo2d", "bruker_t2cpmg_pseudo2d", "varian_t1_arrayed.fid")
@@ -105,7 +106,7 @@ def test_watch_processes_finished_acquisitions_once_and_survives_bad_data(tree, 
     running = tree / "user" / "running"
     _copy("bruker_t2cpmg_pseudo2d", running)
     full_ser = (running / "ser").read_bytes()
-    assert expected_size(running) == len(full_ser)
+    assert expected_data_size(running) == len(full_ser)
     (running / "ser").write_bytes(full_ser[: len(full_ser) // 2])
     before = tree_digest(tree)
 
