@@ -26,6 +26,7 @@ from typing import Any
 
 from . import __version__
 from .errors import ConfigError, NmriltError, OutputError
+from .readers.experiment import USER_KINDS
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_OUTPUT, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -56,8 +57,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 def _common(p: argparse.ArgumentParser, out_help: str) -> None:
     p.add_argument("--out", metavar="DIR", help=out_help)
     p.add_argument("--config", metavar="FILE", help="settings file (nmrilt.toml format)")
-    p.add_argument("--kind", choices=["t1_ir", "t1_sr", "t2_cpmg", "diffusion", "t1_t2",
-                                      "d_t2", "t2_t2"],
+    p.add_argument("--kind", choices=USER_KINDS,
                    help="experiment kind, for pulse programs nmrilt does not know")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
                    help="any setting, e.g. --set shift_mode=\"sum\" --set max_iter=50 "
@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", help="describe an experiment folder (what nmrilt reads)")
     p.add_argument("expdir", type=Path, metavar="EXPDIR")
-    p.add_argument("--kind", help="experiment kind override")
+    p.add_argument("--kind", choices=USER_KINDS, help="experiment kind override")
     return parser
 
 

@@ -22,6 +22,7 @@ parameter file in a way that can hang on a half-written file.
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
@@ -31,15 +32,26 @@ import numpy as np
 
 from nmrilt.errors import NotAnExperimentError
 
-from . import bruker, text, varian
 from .experiment import AXIS_ROLES, EXPERIMENT_KINDS, Axis, Experiment
 
-#: Reader modules, asked in this order (then readers registered by other packages).
-READERS = (bruker, varian, text)
+#: Built-in reader modules, asked in this order (then readers registered by other
+#: packages).  ``READERS`` holds the modules themselves; they are imported on first use so
+#: that importing the package (e.g. for :data:`EXPERIMENT_KINDS`) does not load nmrglue.
+READER_MODULES = ("bruker", "varian", "text")
 
 #: Entry-point group through which other packages add readers: each entry point loads an
 #: object (usually a module) with ``guess_can_open(path)`` and ``read(path, **overrides)``.
 ENTRY_POINT_GROUP = "nmrilt.readers"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "READERS":
+        return _builtin_readers()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _builtin_readers() -> tuple[ModuleType, ...]:
+    return tuple(import_module(f"{__name__}.{name}") for name in READER_MODULES)
 
 
 def _all_readers() -> list[ModuleType | Any]:
@@ -48,7 +60,7 @@ def _all_readers() -> list[ModuleType | Any]:
         obj = ep.load()
         if callable(getattr(obj, "guess_can_open", None)) and callable(getattr(obj, "read", None)):
             plugins.append(obj)
-    return [*READERS, *plugins]
+    return [*_builtin_readers(), *plugins]
 
 
 __all__ = ["AXIS_ROLES", "EXPERIMENT_KINDS", "READERS", "Axis", "Experiment",
@@ -177,10 +189,11 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
     for module in _all_readers():
         if module.guess_can_open(path):
             return module.read(path, **overrides)
+    bruker, varian, text = _builtin_readers()
     hint = ""
     if path.is_dir():
         inside = sorted(p.name for p in path.iterdir()
-                        if p.is_dir() and any(m.guess_can_open(p) for m in READERS[:2]))
+                        if p.is_dir() and (bruker.guess_can_open(p) or varian.guess_can_open(p)))
         if inside:
             shown = ", ".join(inside[:10]) + (" ..." if len(inside) > 10 else "")
             hint = f"; it contains experiment folders — give one of them: {shown}"

@@ -315,20 +315,13 @@ def _indirect_dims(expdir: Path, dic: Mapping[str, Mapping[str, Any]]) -> list[t
     return indirect
 
 
-_LIST_KIND_HINTS = (
-    (("vdlist", "vclist"), "t1_t2"),
-    (("difflist", "vclist"), "d_t2"),
-    (("difflist",), "diffusion"),
-    (("vclist",), "t2_cpmg"),
-    (("vdlist",), "t1_ir"),
-)
-
-
 def _suggest_kind(expdir: Path, n_indirect: int) -> str:
-    """The kind quoted in the unknown-pulse-program message, guessed from the lists present."""
-    for names, kind in _LIST_KIND_HINTS:
-        if len(names) == n_indirect and all((expdir / n).is_file() for n in names):
-            return kind
+    """The kind quoted in the unknown-pulse-program message: the first kind (table order)
+    whose default axes need exactly the lists present, else t1_ir / t1_t2."""
+    for name, axes in recipes.KIND_DEFAULT_AXES.items():
+        lists = [recipes.AXIS_SHORTCUTS[a].list_name for a in axes]
+        if len(lists) == n_indirect and all((expdir / n).is_file() for n in lists):
+            return name
     return "t1_ir" if n_indirect == 1 else "t1_t2"
 
 
@@ -348,7 +341,7 @@ def _recipe(expdir: Path, pprog: str, acqus_path: Path, indirect: list[tuple[str
             f"nmrilt cannot know what the {len(indirect)} indirect dimension(s) mean. "
             f"State it: create {expdir / 'nmrilt.toml'} containing\n"
             f"{recipes.example_recipe_text(kind)}\n"
-            f"(kind: t1_ir, t1_sr, t2_cpmg, diffusion, t1_t2, d_t2; axes: "
+            f"(kind: {', '.join(recipes.KIND_DEFAULT_AXES)}; axes: "
             f"vdlist, echo_time, b_value, gradient, vtlist, index), or call "
             f"nmrilt.read(path, kind=\"{kind}\")."
         )

@@ -40,7 +40,7 @@ from nmrilt.errors import (
 )
 
 from . import recipes
-from .experiment import Axis, Experiment
+from .experiment import KINDS, Axis, Experiment, kinds_with_roles
 from .text import SUFFIXES as TEXT_SUFFIXES
 
 log = logging.getLogger(__name__)
@@ -179,24 +179,20 @@ def _axis_for(group: list[str], pdic: Mapping[str, Any], where: Path, nucleus: s
 
 
 def _kind(axes: list[Axis], pdic: Mapping[str, Any]) -> str:
+    """The kind whose axis roles the arrayed axes play (:func:`kinds_with_roles`); one
+    arrayed delay is saturation recovery for a ``satrec`` sequence, inversion recovery for
+    an ``invrec``/``t1`` sequence or one with a ``p1`` pulse, else unknown."""
     roles = [a.role for a in axes]
-    seq = str(_first(pdic, "seqfil", "")).lower()
+    candidates = kinds_with_roles(roles)
     if roles == ["delay"]:
+        seq = str(_first(pdic, "seqfil", "")).lower()
         if "satrec" in seq:
             return "t1_sr"
         p1 = float(_first(pdic, "p1", 0) or 0)
         if "invrec" in seq or "t1" in seq or p1 > 0:
             return "t1_ir"
         return "unknown"
-    if roles == ["echo"]:
-        return "t2_cpmg"
-    if roles in (["b_value"], ["gradient"]):
-        return "diffusion"
-    if sorted(roles) == ["delay", "echo"]:
-        return "t1_t2"
-    if sorted(roles) in (["b_value", "echo"], ["echo", "gradient"]):
-        return "d_t2"
-    return "unknown"
+    return candidates[0] if len(candidates) == 1 else "unknown"
 
 
 def read(path: str | Path, **overrides: Any) -> Experiment:
@@ -276,8 +272,8 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
         vals = np.ravel(np.asarray(overrides["delays"], dtype=float))
         if len(vals) != len(axes[0]):
             raise ReadError(f"delays= has {len(vals)} values, the data have {len(axes[0])} rows")
-        name, role, unit = recipes.KIND_ROLE.get(overrides.get("kind") or kind,
-                                                 ("delay", "delay", "s"))
+        spec = KINDS.get(overrides.get("kind") or kind, KINDS["unknown"])
+        name, role, unit = spec.delays_axis or ("delay", "delay", "s")
         axes[0] = Axis(name, vals, unit, role, {"source": "given values"})
     if overrides.get("kind"):
         kind = overrides["kind"]
