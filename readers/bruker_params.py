@@ -7,7 +7,8 @@ reading (:func:`is_experiment`, :func:`expected_data_size`, :func:`data_files`).
 Two ways of reading a JCAMP-DX parameter file:
 
 * :func:`read_parameters` parses ``acqus``/``acqu2s``/``acqu3s`` completely with nmrglue
-  (used when reading data).
+  (used when reading data), after checking that each file ends with its ``##END=``
+  record.
 * :func:`scan_jcamp` is a bounded, single-pass scan of ``##$NAME=`` records (used by the
   questions asked of folders that may still be written to).  nmrglue's parser loops
   forever on a file cut inside an array, which a watcher can meet while TopSpin writes;
@@ -61,13 +62,26 @@ def parameter_file(expdir: Path, status: str) -> Path | None:
 
 
 def read_jcamp(path: Path) -> dict[str, Any]:
-    """Parse one parameter file with nmrglue.
+    """Parse one parameter file with nmrglue, once it is known to be complete.
+
+    A file without its closing ``##END=`` record is refused before nmrglue sees it:
+    nmrglue's parser never returns from a file cut inside an array.
 
     Raises
     ------
     ParameterFileError
-        If nmrglue cannot parse it.
+        If the file is cut short or nmrglue cannot parse it.
     """
+    try:
+        complete = b"##END=" in path.read_bytes()
+    except OSError as exc:
+        raise ParameterFileError(f"{path} cannot be read ({exc}); check its permissions") from None
+    if not complete:
+        raise ParameterFileError(
+            f"{path} is cut short (no closing ##END= line): the acquisition may still be "
+            f"writing it, or the copy is incomplete; wait, or copy an intact {path.name} from "
+            f"the spectrometer"
+        )
     try:
         dic = ng.bruker.read_jcamp(str(path))
     except Exception as exc:  # nmrglue raises anything from UnicodeError to IndexError
