@@ -14,7 +14,8 @@ optional ``kind`` (string), ``names``, ``roles`` and ``units`` (arrays of string
 
 The axis roles follow ``kind`` (the roles of :data:`~nmrilt.readers.experiment.KINDS`:
 ``t1_ir``/``t1_sr`` delay, ``t2_cpmg`` echo, ``diffusion`` b_value, ``t1_t2`` delay+echo,
-``d_t2`` b_value+echo, ``t2_t2`` echo+echo), else the column name (``b`` -> b_value, ``echo``/``te``/``t2`` -> echo), else delay.
+``d_t2`` b_value+echo, ``t2_t2`` echo+echo), else the column name (``b`` -> b_value,
+``echo``/``te``/``t2`` -> echo), else delay.
 Data stay real; there is no direct (FID) dimension.
 """
 

@@ -162,3 +162,14 @@ def test_plugin_readers_without_the_questions_get_the_documented_fallbacks(tmp_p
     assert registry.expected_data_size(folder) is None
     assert registry.acquisition_complete(folder)
     assert find_experiments(tmp_path / "data") == [folder]
+
+
+def test_the_kind_table_and_the_command_line_load_no_vendor_library():
+    """``nmrilt --help`` and the kind table must not pay for nmrglue: the registry imports
+    its vendor readers on first use."""
+    code = ("import sys, nmrilt.cli, nmrilt.readers, nmrilt.readers.experiment; "
+            "print('nmrglue' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=HANG_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
