@@ -103,8 +103,7 @@ def _read_fids(
     td = int(acqus["TD"])
     if td <= 0:
         raise ParameterFileError(f"{acqus_path}: TD = {td}; fix TD in the acqus file")
-    per_block = BLOCK_BYTES // size
-    padded = -(-td // per_block) * per_block
+    padded = padded_fid_bytes(acqus) // size  # values per stored FID (the padding rule)
     nbytes = binfile.stat().st_size
     n_written = nbytes // (padded * size)
     if n_written == 0:

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, copy_example, edit_jcamp
+from conftest import EXAMPLES, copy_example, edit_jcamp, shared_dataset
 
 import nmrilt.readers as registry
 from nmrilt.batch import find_experiments
@@ -77,6 +77,16 @@ def test_expected_size_is_the_size_of_the_complete_data_file(name, data):
     assert registry.data_files(folder) == [folder / data]
     assert registry.expected_data_size(folder) == (folder / data).stat().st_size
     assert registry.acquisition_complete(folder)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("name", ["dnplab_15n_t1_304", "dnplab_t1_28",
+                                  "nmrpy_varian_arrayed_nt/test1.fid", "nmrtools_xste_diffusion"])
+def test_expected_size_of_real_spectrometer_folders(name):
+    folder = shared_dataset(name)
+    assert registry.is_experiment(folder)
+    size = sum(f.stat().st_size for f in registry.data_files(folder))
+    assert registry.expected_data_size(folder) == size
 
 
 def test_bruker_expected_size_follows_the_readers_padding_rule(tmp_path):
