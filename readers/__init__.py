@@ -40,11 +40,14 @@ from .experiment import AXIS_ROLES, EXPERIMENT_KINDS, Axis, Experiment
 READER_MODULES = ("bruker", "varian", "text")
 
 #: Entry-point group through which other packages add readers: each entry point loads an
-#: object (usually a module) with ``guess_can_open(path)`` and ``read(path, **overrides)``.
+#: object (usually a module) with ``guess_can_open(path)`` and ``read(path, **overrides)``,
+#: and optionally ``is_experiment``, ``data_files``, ``expected_data_size`` and
+#: ``acquisition_complete`` (see ``docs/architecture.md``).
 ENTRY_POINT_GROUP = "nmrilt.readers"
 
 
 def __getattr__(name: str) -> Any:
+    """``READERS``: the built-in reader modules, imported on first access."""
     if name == "READERS":
         return _builtin_readers()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
