@@ -51,6 +51,10 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         s["kind"] = args.kind
     if getattr(args, "formats", None):
         s["formats"] = args.formats
+    if getattr(args, "topspin", False):
+        s["topspin"] = True
+    if getattr(args, "procno", None) is not None:
+        s["topspin"], s["topspin_procno"] = True, args.procno
     return s
 
 
@@ -64,6 +68,9 @@ def _common(p: argparse.ArgumentParser, out_help: str) -> None:
                         "(repeatable; see docs/cli.md)")
     p.add_argument("--formats", type=lambda s: [f for f in s.split(",") if f],
                    metavar="png,pdf,svg", help="figure formats")
+    p.add_argument("--topspin", action="store_true",
+                   help="Bruker: also write the map as a TopSpin processed dataset pdata/<N> "
+                        "(N: nmrilt's own procno or the first free one >= 999)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("expdir", type=Path, metavar="EXPDIR")
     p.add_argument("--force", action="store_true", help="replace an existing result")
     _common(p, "write the results into DIR (default EXPDIR/nmrilt)")
+    p.add_argument("--procno", type=int, metavar="N",
+                   help="write the TopSpin view into pdata/N (implies --topspin)")
 
     p = sub.add_parser("batch", help="every experiment below ROOT, skipping finished ones")
     p.add_argument("root", type=Path, metavar="ROOT")
@@ -130,6 +139,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"{args.expdir}: results in {result.path} "
               f"(converged={result.info.get('converged')}, "
               f"{result.info.get('iterations')} iterations)")
+        if result.info.get("topspin"):
+            print(f"{args.expdir}: TopSpin view in {result.info['topspin']}")
     return EXIT_OK
 
 

@@ -90,6 +90,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # a component is listed when |integral| >= this fraction of the strongest one
         # of the same ppm region (see nmrilt.results.components)
         "peak_threshold": 0.15,
+        # also write the map as a TopSpin processed dataset pdata/<N> of a Bruker
+        # experiment (nmrilt.topspin); topspin_procno 0: nmrilt's own or the first free >= 999
+        "topspin": False,
+        "topspin_procno": 0,
     },
 }
 
@@ -233,6 +237,13 @@ def validate(settings: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     if not isinstance(proc["max_tau_points"], int) or proc["max_tau_points"] < 4:
         raise ConfigError(
             f"processing.max_tau_points = {proc['max_tau_points']!r} must be an integer >= 4"
+        )
+    if not isinstance(outp["topspin"], bool):
+        raise ConfigError(f"output.topspin = {outp['topspin']!r}: use true or false")
+    tp = outp["topspin_procno"]
+    if not isinstance(tp, int) or isinstance(tp, bool) or tp < 0:
+        raise ConfigError(
+            f"output.topspin_procno = {tp!r}: use a procno >= 1 (0: the first free one >= 999)"
         )
     formats = outp["formats"]
     if isinstance(formats, str):

@@ -1,0 +1,422 @@
+"""The TopSpin view of a result: the distribution map as a processed dataset ``pdata/<N>``.
+
+TopSpin opens a processing number of an experiment next to the spectrum; nmrilt writes its map
+there the way TopSpin's own DOSY processing stores one (``2rr`` with ``procs``/``proc2s``):
+
+* **F2** (columns) is the chemical-shift axis.  The map's ppm points (ascending in nmrilt, with
+  gaps between signal regions, binned when neighbours were summed) are placed on a uniform ppm
+  grid at the map's finest spacing, anchored at its highest point and spanning the spectral
+  window ``carrier ± sw/2``; points that were not inverted hold zeros.  Binned points land on the
+  nearest grid point (the largest displacement is recorded in the marker and the title).
+* **F1** (rows) is the τ axis on a log10 scale: ``OFFSET`` = log10 of the largest τ,
+  ``SW_p`` = the log10 span of ``SI`` points, ``SF`` = 1, ``AXNAME``/``AXUNIT`` name the
+  quantity (``log10(T1)``/``s``, ``log10(D)``/``m2/s``), ``AXNUC`` = ``off``.
+* As for any Bruker spectrum, index 0 holds the largest value of each axis:
+  ``value(i) = OFFSET - i * SW_p / (SF * SI)``.  Both sizes are padded with zeros to a power of
+  two (one submatrix: ``XDIM = SI``).
+* Intensities are ``g × scale`` (spectrum units, signed) stored as little-endian int32
+  (``DTYPP = 0``, ``BYTORDP = 0``) with ``value = stored × 2**NC_proc``; ``NC_proc`` puts the
+  largest magnitude between 2**28 and 2**29, so the stored precision is half a step of
+  ``max|map| / 2**28`` (relative error ≤ 2e-9 of the maximum).
+
+Other shapes: a T1–T2 (or D–T2 ...) map with a chemical-shift dimension is summed over the shift
+(F2 = the faster τ, F1 = the slower, both log10); a map with one τ dimension only (``shift_mode
+= "sum"``) becomes a 1-D dataset (``1r``, log10 τ).  The per-shift maps stay in ``result.h5``.
+
+Safety: the procno is written into a hidden staging folder inside ``pdata`` and renamed into
+place; raw files and other procnos are never opened for writing.  An existing procno is
+replaced only when it carries nmrilt's marker (:data:`MARKER_NAME`) and ``force`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import OutputError, ResultExistsError
+from .model import Result
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "MARKER_NAME", "PROCNO_START", "TopSpinAxis", "TopSpinMap", "is_nmrilt_procno",
+    "plan_procno", "topspin_map", "write_topspin_procno",
+]
+
+#: First procno nmrilt considers when none is given (TopSpin's own processing uses 1, 2 ...).
+PROCNO_START = 999
+#: The marker nmrilt writes into every procno it owns.
+MARKER_NAME = "nmrilt.json"
+#: Largest size per dimension written (2**16 points).
+MAX_SI = 1 << 16
+#: The largest stored magnitude lies in (2**28, 2**29] (int32 with head room).
+_INT_BITS = 29
+_LOG_NAMES = {"m^2/s": "m2/s"}
+
+
+@dataclass(frozen=True)
+class TopSpinAxis:
+    """One dimension of a TopSpin dataset: ``value(i) = offset - i * step``.
+
+    Attributes
+    ----------
+    size : int
+        SI (a power of two).
+    offset : float
+        Value of point 0 (the largest): ppm or log10 τ.
+    step : float
+        Spacing (> 0) in the same unit.
+    sf : float
+        Spectrometer frequency in MHz for ppm axes, 1 for log10 axes.
+    name, unit, nucleus : str
+        AXNAME, AXUNIT and AXNUC (``"off"`` for log10 axes).
+    first, last : int
+        Index range holding the computed grid (the rest is zero padding).
+    """
+
+    size: int
+    offset: float
+    step: float
+    sf: float
+    name: str
+    unit: str
+    nucleus: str
+    first: int
+    last: int
+
+    def values(self) -> np.ndarray:
+        """The axis values of every point."""
+        return self.offset - self.step * np.arange(self.size)
+
+
+@dataclass(frozen=True)
+class TopSpinMap:
+    """A result laid out as TopSpin stores it: ``data[F1, F2]`` (or ``data[F]`` in 1-D)."""
+
+    data: np.ndarray
+    axes: tuple[TopSpinAxis, ...]
+    description: str
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def _pow2(n: int) -> int:
+    return 1 << max(int(n) - 1, 0).bit_length()
+
+
+def _padded(size: int, first: int) -> tuple[int, int]:
+    """(SI, points added before) for ``size`` points padded evenly to a power of two."""
+    total = _pow2(size)
+    if total > MAX_SI:
+        raise OutputError(
+            f"the TopSpin view would need {total} points in one dimension (limit {MAX_SI}); "
+            "use shift_mode = \"points\" or fewer, wider regions, or leave output.topspin off"
+        )
+    return total, (total - size) // 2 + first
+
+
+def _log_axis(tau: np.ndarray, name: str, unit: str) -> tuple[TopSpinAxis, np.ndarray]:
+    """A log10 axis for an increasing log-uniform τ grid; returns it and the index of each τ."""
+    logs = np.log10(np.asarray(tau, float))
+    if logs.size < 2:
+        raise OutputError(f"the {name} grid has a single point; it cannot be shown in TopSpin")
+    step = float(logs[-1] - logs[0]) / (logs.size - 1)
+    if step <= 0 or np.max(np.abs(np.diff(logs) - step)) > 1e-6 * step:
+        raise OutputError(
+            f"the {name} grid is not uniform in log10 τ; TopSpin axes need a uniform spacing"
+        )
+    size, before = _padded(logs.size, 0)
+    axis = TopSpinAxis(
+        size=size, offset=float(logs[-1]) + before * step, step=step, sf=1.0,
+        name=f"log10({name})", unit=_LOG_NAMES.get(unit, unit), nucleus="off",
+        first=before, last=before + logs.size - 1,
+    )
+    return axis, before + np.arange(logs.size)[::-1]
+
+
+def _ppm_axis(ppm: np.ndarray, meta: dict[str, Any]) -> tuple[TopSpinAxis, np.ndarray, float]:
+    """A uniform ppm axis holding every point of ``ppm``; returns it, the index of each point
+    and the largest displacement (ppm) of a point from its grid position."""
+    ppm = np.asarray(ppm, float)
+    ordered = np.sort(ppm)
+    steps = np.diff(ordered)
+    if ppm.size < 2 or np.any(steps <= 0):
+        raise OutputError("the chemical-shift axis needs at least two distinct ppm points")
+    dx = float(steps.min())
+    anchor = float(ordered[-1])
+    index = np.rint((anchor - ppm) / dx).astype(int)
+    moved = float(np.max(np.abs(anchor - index * dx - ppm)))
+    sfo1, sw, carrier = (meta.get(k) for k in ("sfo1_mhz", "sw_hz", "carrier_ppm"))
+    above, below = 0, int(index.max())
+    if sfo1 and sw and carrier is not None:
+        hi = float(carrier) + float(sw) / (2 * float(sfo1))
+        lo = float(carrier) - float(sw) / (2 * float(sfo1))
+        above = max(math.ceil((hi - anchor) / dx - 1e-6) - 1, 0)
+        below = max(math.floor((anchor - lo) / dx + 1e-6), below)
+    size, before = _padded(above + below + 1, above)
+    axis = TopSpinAxis(
+        size=size, offset=anchor + before * dx, step=dx, sf=float(sfo1 or 1.0),
+        name="chemical shift", unit="ppm", nucleus=str(meta.get("nucleus") or "off"),
+        first=before + int(index.min()), last=before + int(index.max()),
+    )
+    return axis, before + index, moved
+
+
+def _title(result: Result, description: str) -> str:
+    settings = result.parameters.get("settings", {})
+    used = {k: settings.get(k, {}) for k in ("experiment", "read", "processing", "inversion")}
+    return "\n".join([
+        f"nmrilt {description}",
+        (f"nmrilt {result.version}, {result.created or 'unknown time'}; "
+         f"converged={result.info.get('converged')}, {result.info.get('iterations')} iterations"),
+        f"result: {result.path or '(not written)'}",
+        f"settings: {json.dumps(used, sort_keys=True, separators=(',', ':'))}",
+    ]) + "\n"
+
+
+def topspin_map(result: Result) -> TopSpinMap:
+    """Lay a result out as TopSpin stores a processed dataset (see the module docstring).
+
+    Parameters
+    ----------
+    result : Result
+        A finished inversion.
+
+    Returns
+    -------
+    TopSpinMap
+        Intensities ``g × scale`` on the padded TopSpin grid, the axes slowest first.
+
+    Raises
+    ------
+    OutputError
+        The dimensions cannot be shown as a TopSpin 1-D or 2-D dataset.
+    """
+    values = np.asarray(result.g, float) * np.broadcast_to(result.scale, result.g.shape)
+    dims, taus = list(result.dims), list(result.tau)
+    shift = [i for i, d in enumerate(dims) if not d.inverted]
+    inverted = [i for i, d in enumerate(dims) if d.inverted]
+    notes: dict[str, Any] = {"intensity": "g x scale (spectrum units)"}
+    if len(inverted) == 2 and shift:
+        values = values.sum(axis=tuple(shift))
+        dims, taus = [dims[i] for i in inverted], [taus[i] for i in inverted]
+        notes["summed"] = f"{dims[0].name}-{dims[1].name} map summed over the chemical shift"
+        shift = []
+    if len(dims) > 2 or len(shift) > 1 or (shift and dims[shift[0]].ppm is None):
+        names = ", ".join(d.name for d in result.dims)
+        raise OutputError(f"a map over ({names}) has no TopSpin 1-D/2-D representation")
+    axes, where = [], []
+    for d, tau in zip(dims, taus):
+        if d.inverted:
+            axis, index = _log_axis(tau, d.name, d.unit)
+        else:
+            axis, index, moved = _ppm_axis(d.ppm, result.parameters.get("meta", {}))
+            notes["ppm_displacement_max"] = moved
+        axes.append(axis)
+        where.append(index)
+    data = np.zeros(tuple(a.size for a in axes))
+    data[np.ix_(*where)] = values
+    what = " x ".join(f"{a.name} ({a.unit})" for a in axes)
+    kind = f"{result.kind} map" if len(axes) == 2 else f"{result.kind} distribution"
+    return TopSpinMap(data, tuple(axes), f"{kind}: {what}", notes)
+
+
+def _int_scaling(data: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(stored int32 values, NC_proc)`` with ``data ≈ stored * 2**NC_proc``."""
+    peak = float(np.max(np.abs(data))) if data.size else 0.0
+    if peak == 0.0 or not np.isfinite(peak):
+        if not np.isfinite(peak):
+            raise OutputError("the map holds non-finite values; it cannot be written for TopSpin")
+        return np.zeros(data.shape, np.int32), 0
+    nc = math.ceil(math.log2(peak)) - _INT_BITS
+    return np.rint(data / 2.0**nc).astype(np.int32), nc
+
+
+def _procs(axis: TopSpinAxis, ndim: int, title: str) -> dict[str, Any]:
+    """Processing parameters of one dimension, in nmrglue's JCAMP dictionary form."""
+    return {
+        "_coreheader": [
+            "##TITLE= Parameter file, written by nmrilt", "##JCAMPDX= 5.0",
+            "##DATATYPE= Parameter Values", "##ORIGIN= nmrilt", "##OWNER= nmrilt",
+        ],
+        "_comments": [f"$$ {title.splitlines()[0]}"],
+        "SI": axis.size, "XDIM": axis.size, "OFFSET": axis.offset, "SF": axis.sf,
+        "SW_p": axis.step * axis.size * axis.sf,
+        "AXNAME": axis.name, "AXUNIT": axis.unit, "AXNUC": axis.nucleus, "AXTYPE": 0,
+        "AXLEFT": axis.offset, "AXRIGHT": axis.offset - axis.step * (axis.size - 1),
+        "FT_mod": 6, "MC2": 0, "PPARMOD": ndim - 1, "STSI": 0, "STSR": 0, "TDeff": 0,
+        "TDoff": 0, "REVERSE": False, "WDW": 0, "LB": 0.0, "GB": 0.0, "SSB": 0.0,
+        "PH_mod": 0, "PHC0": 0.0, "PHC1": 0.0, "BC_mod": 0, "LPBIN": 0, "SYMM": 0,
+        "TILT": False,
+    }
+
+
+def is_nmrilt_procno(folder: str | Path) -> bool:
+    """True when ``folder`` is a procno nmrilt wrote (it carries :data:`MARKER_NAME`).
+
+    Files TopSpin adds while showing it (``clevels``, ``outd`` ...) do not change that.
+    """
+    folder = Path(folder)
+    try:
+        marker = json.loads((folder / MARKER_NAME).read_text())
+    except (OSError, ValueError):
+        return False
+    return folder.is_dir() and not folder.is_symlink() and isinstance(marker, dict) \
+        and "nmrilt_version" in marker
+
+
+def _procnos(pdata: Path) -> dict[int, Path]:
+    if not pdata.is_dir():
+        return {}
+    return {int(p.name): p for p in pdata.iterdir() if p.name.isdigit()}
+
+
+def plan_procno(expdir: str | Path, procno: int | None = None, force: bool = False) -> int:
+    """The procno the TopSpin view of ``expdir`` goes to; raises before any work is done.
+
+    Without ``procno``: nmrilt's own procno (the lowest marked one >= :data:`PROCNO_START`)
+    when ``force`` is given, else the first free procno >= :data:`PROCNO_START`.
+
+    Raises
+    ------
+    OutputError
+        ``expdir`` is not a Bruker experiment, its ``pdata`` is read-only, or ``procno``
+        exists and nmrilt did not write it.
+    ResultExistsError
+        ``procno`` is nmrilt's own and ``force`` is False.
+    """
+    expdir = Path(expdir)
+    if not (expdir / "acqus").is_file():
+        raise OutputError(
+            f"{expdir} is not a Bruker experiment (no acqus); the TopSpin view is written for "
+            "Bruker data only — leave out --topspin (output.topspin = false)"
+        )
+    writable = expdir / "pdata" if (expdir / "pdata").is_dir() else expdir
+    if not os.access(writable, os.W_OK):
+        raise OutputError(
+            f"{writable} is read-only; the TopSpin view cannot be written there — leave out "
+            "--topspin (output.topspin = false)"
+        )
+    existing = _procnos(expdir / "pdata")
+    if procno is None:
+        own = sorted(n for n, p in existing.items() if n >= PROCNO_START and is_nmrilt_procno(p))
+        if own and force:
+            return own[0]
+        procno = PROCNO_START
+        while procno in existing:
+            procno += 1
+        return procno
+    if not isinstance(procno, int) or isinstance(procno, bool) or procno < 1:
+        raise OutputError(f"procno {procno!r}: give a positive integer (e.g. --procno 999)")
+    folder = existing.get(procno)
+    if folder is None:
+        return procno
+    if not is_nmrilt_procno(folder):
+        raise OutputError(
+            f"{folder} exists and was not written by nmrilt; nmrilt never replaces it — give "
+            f"another --procno (or none: the first free one >= {PROCNO_START} is taken)"
+        )
+    if not force:
+        raise ResultExistsError(f"{folder} holds an earlier nmrilt view; pass --force to replace it")
+    return procno
+
+
+def _write_files(folder: Path, tmap: TopSpinMap, title: str, marker: dict[str, Any]) -> None:
+    import nmrglue as ng
+
+    stored, nc = _int_scaling(tmap.data)
+    ndim = stored.ndim
+    names = ["procs"] + [f"proc{i}s" for i in range(2, ndim + 1)]
+    dic = {name: _procs(axis, ndim, title) for name, axis in zip(names, tmap.axes[::-1])}
+    dic["procs"].update({
+        "NC_proc": nc, "BYTORDP": 0, "DTYPP": 0, "DATMOD": 1, "S_DEV": 0.0,
+        "YMAX_p": int(stored.max()), "YMIN_p": int(stored.min()), "TI": title.splitlines()[0],
+    })
+    ng.bruker.write_pdata(
+        str(folder), dic, stored.astype(float) * 2.0**nc, scale_data=True, write_procs=True,
+        submatrix_shape=stored.shape, big=False, isfloat=False, overwrite=True,
+    )
+    (folder / "title").write_text(title)
+    files = sorted(p.name for p in folder.iterdir()) + [MARKER_NAME]
+    marker = {**marker, "NC_proc": nc, "files": files}
+    (folder / MARKER_NAME).write_text(json.dumps(marker, indent=1) + "\n")
+
+
+def write_topspin_procno(
+    result: Result,
+    expdir: str | Path | None = None,
+    procno: int | None = None,
+    force: bool = False,
+) -> Path:
+    """Write the map of ``result`` as the processed dataset ``<expdir>/pdata/<procno>``.
+
+    Parameters
+    ----------
+    result : Result
+        A finished inversion of a Bruker experiment.
+    expdir : path, optional
+        The experiment folder (default: ``result.source``).
+    procno : int, optional
+        Processing number; default: see :func:`plan_procno`.
+    force : bool
+        Replace a procno nmrilt wrote earlier.
+
+    Returns
+    -------
+    pathlib.Path
+        The procno folder.
+
+    Raises
+    ------
+    OutputError
+        Not a Bruker experiment, a foreign procno, a map TopSpin cannot show, or ``pdata``
+        is not writable.
+    ResultExistsError
+        The procno is nmrilt's own and ``force`` is False.
+    """
+    expdir = Path(expdir if expdir is not None else result.source)
+    number = plan_procno(expdir, procno, force)
+    tmap = topspin_map(result)
+    title = _title(result, tmap.description)
+    marker = {
+        "nmrilt_version": result.version, "created": result.created, "kind": result.kind,
+        "result": str(result.path) if result.path else None, "description": tmap.description,
+        "axes": [{"name": a.name, "unit": a.unit, "SI": a.size, "first": a.first,
+                  "last": a.last} for a in tmap.axes],
+        **tmap.notes,
+    }
+    pdata = expdir / "pdata"
+    target = pdata / str(number)
+    try:
+        pdata.mkdir(exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".nmrilt-{number}.", suffix=".tmp", dir=pdata))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(staging, 0o777 & ~mask)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write the TopSpin view into {pdata} ({exc.strerror or exc}); the folder "
+            "is read-only — leave out --topspin (output.topspin = false)"
+        ) from None
+    try:
+        _write_files(staging, tmap, title, marker)
+        old = None
+        if target.exists() or target.is_symlink():
+            plan_procno(expdir, number, force)  # checked again just before the rename
+            old = pdata / f".nmrilt-{number}.old-{os.getpid()}"
+            os.replace(target, old)
+        os.replace(staging, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    log.info("%s: TopSpin view in %s", expdir, target)
+    return target
