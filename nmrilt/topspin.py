@@ -7,7 +7,9 @@ there the way TopSpin's own DOSY processing stores one (``2rr`` with ``procs``/`
   gaps between signal regions, binned when neighbours were summed) are placed on a uniform ppm
   grid at the map's finest spacing, anchored at its highest point and spanning the spectral
   window ``carrier ± sw/2``; points that were not inverted hold zeros.  Binned points land on the
-  nearest grid point (the largest displacement is recorded in the marker and the title).
+  nearest grid point (the largest displacement is recorded in the marker).  Summed regions
+  (``shift_mode = "regions"``) are one column each, at their centre on a grid of
+  :data:`REGION_GRID_POINTS` points across the window.
 * **F1** (rows) is the τ axis on a log10 scale: ``OFFSET`` = log10 of the largest τ,
   ``SW_p`` = the log10 span of ``SI`` points, ``SF`` = 1, ``AXNAME``/``AXUNIT`` name the
   quantity (``log10(T1)``/``s``, ``log10(D)``/``m2/s``), ``AXNUC`` = ``off``.
@@ -58,6 +60,8 @@ PROCNO_START = 999
 MARKER_NAME = "nmrilt.json"
 #: Largest size per dimension written (2**16 points).
 MAX_SI = 1 << 16
+#: F2 points across the spectral window for ``shift_mode = "regions"`` maps.
+REGION_GRID_POINTS = 1024
 #: The largest stored magnitude lies in (2**28, 2**29] (int32 with head room).
 _INT_BITS = 29
 _LOG_NAMES = {"m^2/s": "m2/s"}
@@ -142,21 +146,30 @@ def _log_axis(tau: np.ndarray, name: str, unit: str) -> tuple[TopSpinAxis, np.nd
     return axis, before + np.arange(logs.size)[::-1]
 
 
-def _ppm_axis(ppm: np.ndarray, meta: dict[str, Any]) -> tuple[TopSpinAxis, np.ndarray, float]:
+def _ppm_axis(
+    ppm: np.ndarray, meta: dict[str, Any], regions: bool = False
+) -> tuple[TopSpinAxis, np.ndarray, float]:
     """A uniform ppm axis holding every point of ``ppm``; returns it, the index of each point
-    and the largest displacement (ppm) of a point from its grid position."""
+    and the largest displacement (ppm) of a point from its grid position.
+
+    The spacing is the finest of the map; for summed regions (``regions``), whose centres lie
+    far apart on no common lattice, it is the spectral window / :data:`REGION_GRID_POINTS`.
+    """
     ppm = np.asarray(ppm, float)
     ordered = np.sort(ppm)
     steps = np.diff(ordered)
     if ppm.size < 2 or np.any(steps <= 0):
         raise OutputError("the chemical-shift axis needs at least two distinct ppm points")
+    sfo1, sw, carrier = (meta.get(k) for k in ("sfo1_mhz", "sw_hz", "carrier_ppm"))
+    known = bool(sfo1 and sw and carrier is not None)
     dx = float(steps.min())
+    if regions and known:
+        dx = min(dx, float(sw) / float(sfo1) / REGION_GRID_POINTS)
     anchor = float(ordered[-1])
     index = np.rint((anchor - ppm) / dx).astype(int)
     moved = float(np.max(np.abs(anchor - index * dx - ppm)))
-    sfo1, sw, carrier = (meta.get(k) for k in ("sfo1_mhz", "sw_hz", "carrier_ppm"))
     above, below = 0, int(index.max())
-    if sfo1 and sw and carrier is not None:
+    if known:
         hi = float(carrier) + float(sw) / (2 * float(sfo1))
         lo = float(carrier) - float(sw) / (2 * float(sfo1))
         above = max(math.ceil((hi - anchor) / dx - 1e-6) - 1, 0)
@@ -205,7 +218,7 @@ def topspin_map(result: Result) -> TopSpinMap:
     shift = [i for i, d in enumerate(dims) if not d.inverted]
     inverted = [i for i, d in enumerate(dims) if d.inverted]
     notes: dict[str, Any] = {"intensity": "g x scale (spectrum units)"}
-    if len(inverted) == 2 and shift:
+    if len(inverted) == 2 and shift and all(dims[i].role == "chemical_shift" for i in shift):
         values = values.sum(axis=tuple(shift))
         dims, taus = [dims[i] for i in inverted], [taus[i] for i in inverted]
         notes["summed"] = f"{dims[0].name}-{dims[1].name} map summed over the chemical shift"
@@ -218,7 +231,8 @@ def topspin_map(result: Result) -> TopSpinMap:
         if d.inverted:
             axis, index = _log_axis(tau, d.name, d.unit)
         else:
-            axis, index, moved = _ppm_axis(d.ppm, result.parameters.get("meta", {}))
+            meta = result.parameters.get("meta", {})
+            axis, index, moved = _ppm_axis(d.ppm, meta, regions=d.name == "region")
             notes["ppm_displacement_max"] = moved
         axes.append(axis)
         where.append(index)
@@ -232,9 +246,9 @@ def topspin_map(result: Result) -> TopSpinMap:
 def _int_scaling(data: np.ndarray) -> tuple[np.ndarray, int]:
     """``(stored int32 values, NC_proc)`` with ``data ≈ stored * 2**NC_proc``."""
     peak = float(np.max(np.abs(data))) if data.size else 0.0
-    if peak == 0.0 or not np.isfinite(peak):
-        if not np.isfinite(peak):
-            raise OutputError("the map holds non-finite values; it cannot be written for TopSpin")
+    if not np.isfinite(peak):
+        raise OutputError("the map holds non-finite values; it cannot be written for TopSpin")
+    if peak == 0.0:
         return np.zeros(data.shape, np.int32), 0
     nc = math.ceil(math.log2(peak)) - _INT_BITS
     return np.rint(data / 2.0**nc).astype(np.int32), nc

@@ -201,6 +201,26 @@ def test_binned_ppm_points_with_gaps_land_on_distinct_nearest_grid_points():
         topspin_map(other)
 
 
+def test_summed_regions_are_single_columns_at_their_centres():
+    centres = np.array([1.1984, 3.4003, 7.1006])
+    tau = np.logspace(-2, 1, 7)
+    g = np.arange(tau.size * centres.size, dtype=float).reshape(tau.size, centres.size) - 5
+    dims = (Dimension("T2", "s", "echo", "exponential", "t", "s"),
+            Dimension("region", "ppm", "chemical_shift", "identity", "δ", "ppm", centres))
+    meta = {"sfo1_mhz": 400.0, "sw_hz": 4000.0, "carrier_ppm": 4.0}
+    result = Result(g, g, g, g, (tau, centres), (tau, centres), dims, np.ones((1, 3)), 1.0,
+                    parameters={"meta": meta})
+    tmap = topspin_map(result)
+    f2 = tmap.axes[1].values()
+    dx = 10.0 / 1024                                                 # window / 1024 points
+    assert np.isclose(tmap.axes[1].step, dx) and tmap.axes[1].size == 1024
+    cols = [int(np.argmin(np.abs(f2 - c))) for c in centres]
+    assert np.max(np.abs(f2[cols] - centres)) <= dx / 2 + 1e-12
+    rows = [int(np.argmin(np.abs(tmap.axes[0].values() - v))) for v in np.log10(tau)]
+    np.testing.assert_array_equal(tmap.data[np.ix_(rows, cols)], g)
+    assert np.count_nonzero(tmap.data) == np.count_nonzero(g)
+
+
 def test_non_bruker_experiment_is_processed_without_a_view(tmp_path, caplog):
     exp = tmp_path / "v.fid"
     shutil.copytree(EXAMPLES / "varian_t1_arrayed.fid", exp)
