@@ -1,29 +1,19 @@
 """The TopSpin view of a result: the distribution map as a processed dataset ``pdata/<N>``.
 
-TopSpin opens a processing number of an experiment next to the spectrum; nmrilt writes its map
-there the way TopSpin's own DOSY processing stores one (``2rr`` with ``procs``/``proc2s``):
+Laid out the way TopSpin's DOSY processing stores a map (``2rr``, ``procs``/``proc2s``; the
+full description is in docs/automation.md, "The TopSpin view"):
 
-* **F2** (columns) is the chemical-shift axis.  The map's ppm points (ascending in nmrilt, with
-  gaps between signal regions, binned when neighbours were summed) are placed on a uniform ppm
-  grid at the map's finest spacing, anchored at its highest point and spanning the spectral
-  window ``carrier ± sw/2``; points that were not inverted hold zeros.  Binned points land on the
-  nearest grid point (the largest displacement is recorded in the marker).  Summed regions
-  (``shift_mode = "regions"``) are one column each, at their centre on a grid of
-  :data:`REGION_GRID_POINTS` points across the window.
-* **F1** (rows) is the τ axis on a log10 scale: ``OFFSET`` = log10 of the largest τ,
-  ``SW_p`` = the log10 span of ``SI`` points, ``SF`` = 1, ``AXNAME``/``AXUNIT`` name the
-  quantity (``log10(T1)``/``s``, ``log10(D)``/``m2/s``), ``AXNUC`` = ``off``.
-* As for any Bruker spectrum, index 0 holds the largest value of each axis:
-  ``value(i) = OFFSET - i * SW_p / (SF * SI)``.  Both sizes are padded with zeros to a power of
-  two (one submatrix: ``XDIM = SI``).
-* Intensities are ``g × scale`` (spectrum units, signed) stored as little-endian int32
-  (``DTYPP = 0``, ``BYTORDP = 0``) with ``value = stored × 2**NC_proc``; ``NC_proc`` puts the
-  largest magnitude between 2**28 and 2**29, so the stored precision is half a step of
-  ``max|map| / 2**28`` (relative error ≤ 2e-9 of the maximum).
-
-Other shapes: a T1–T2 (or D–T2 ...) map with a chemical-shift dimension is summed over the shift
-(F2 = the faster τ, F1 = the slower, both log10); a map with one τ dimension only (``shift_mode
-= "sum"``) becomes a 1-D dataset (``1r``, log10 τ).  The per-shift maps stay in ``result.h5``.
+* F2 is the chemical shift: the map's ppm points (with gaps, perhaps binned) on a uniform grid
+  at the map's finest spacing spanning the spectral window, zeros elsewhere; summed regions are
+  one column each on a :data:`REGION_GRID_POINTS`-point grid.  F1 is log10 τ (``SF = 1``,
+  ``AXNAME`` ``log10(T1)`` ..., ``AXUNIT`` ``s`` or ``m2/s``).  On every axis
+  ``value(i) = OFFSET - i * SW_p / (SF * SI)``; sizes are padded with zeros to powers of two.
+* Intensities are ``g × scale`` as int32 with ``value = stored × 2**NC_proc`` and the largest
+  magnitude in (2**28, 2**29]: exact to half a step of ``max|map| / 2**28``.
+* A T1–T2 map with a chemical-shift dimension is summed over the shift (F2 = the faster τ);
+  a map with one τ dimension only becomes a 1-D dataset (``1r``).
+* The parameter files start from TopSpin's own (the experiment's lowest procno) so that every
+  parameter TopSpin expects is there; nmrilt sets those that describe the view.
 
 Safety: the procno is written into a hidden staging folder inside ``pdata`` and renamed into
 place; raw files and other procnos are never opened for writing.  An existing procno is
@@ -38,6 +28,7 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -269,8 +260,30 @@ def _procs(axis: TopSpinAxis, ndim: int, title: str) -> dict[str, Any]:
         "FT_mod": 6, "MC2": 0, "PPARMOD": ndim - 1, "STSI": 0, "STSR": 0, "TDeff": 0,
         "TDoff": 0, "REVERSE": False, "WDW": 0, "LB": 0.0, "GB": 0.0, "SSB": 0.0,
         "PH_mod": 0, "PHC0": 0.0, "PHC1": 0.0, "BC_mod": 0, "LPBIN": 0, "SYMM": 0,
-        "TILT": False,
+        "TILT": False, "F1P": axis.offset, "F2P": axis.offset - axis.step * (axis.size - 1),
     }
+
+
+def _templates(expdir: Path, names: list[str]) -> dict[str, dict[str, Any]]:
+    """TopSpin's own processing parameters of the experiment (its lowest procno with a
+    ``procs`` not written by nmrilt), the base of the view's files so that every parameter
+    TopSpin expects is there; nmrilt's values (:func:`_procs`) replace the ones that matter."""
+    import nmrglue as ng
+
+    for _, folder in sorted(_procnos(expdir / "pdata").items()):
+        if not (folder / "procs").is_file() or is_nmrilt_procno(folder):
+            continue
+        out: dict[str, dict[str, Any]] = {}
+        for name in names:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    found = ng.bruker.read_jcamp(str(folder / name))
+            except (OSError, ValueError):
+                found = {}
+            out[name] = {k: v for k, v in found.items() if not k.startswith("_")}
+        return out
+    return {}
 
 
 def is_nmrilt_procno(folder: str | Path) -> bool:
@@ -343,13 +356,17 @@ def plan_procno(expdir: str | Path, procno: int | None = None, force: bool = Fal
     return procno
 
 
-def _write_files(folder: Path, tmap: TopSpinMap, title: str, marker: dict[str, Any]) -> None:
+def _write_files(
+    folder: Path, expdir: Path, tmap: TopSpinMap, title: str, marker: dict[str, Any]
+) -> None:
     import nmrglue as ng
 
     stored, nc = _int_scaling(tmap.data)
     ndim = stored.ndim
     names = ["procs"] + [f"proc{i}s" for i in range(2, ndim + 1)]
-    dic = {name: _procs(axis, ndim, title) for name, axis in zip(names, tmap.axes[::-1])}
+    base = _templates(expdir, names)
+    dic = {name: {**base.get(name, {}), **_procs(axis, ndim, title)}
+           for name, axis in zip(names, tmap.axes[::-1])}
     dic["procs"].update({
         "NC_proc": nc, "BYTORDP": 0, "DTYPP": 0, "DATMOD": 1, "S_DEV": 0.0,
         "YMAX_p": int(stored.max()), "YMIN_p": int(stored.min()), "TI": title.splitlines()[0],
@@ -421,7 +438,7 @@ def write_topspin_procno(
             "is read-only — leave out --topspin (output.topspin = false)"
         ) from None
     try:
-        _write_files(staging, tmap, title, marker)
+        _write_files(staging, expdir, tmap, title, marker)
         old = None
         if target.exists() or target.is_symlink():
             plan_procno(expdir, number, force)  # checked again just before the rename

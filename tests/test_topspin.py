@@ -26,7 +26,7 @@ from nmrilt.config import load_settings
 from nmrilt.errors import ConfigError, OutputError
 from nmrilt.model import Dimension, Result
 from nmrilt.results import read_result
-from nmrilt.topspin import MARKER_NAME, plan_procno, topspin_map
+from nmrilt.topspin import MARKER_NAME, plan_procno, topspin_map, write_topspin_procno
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "example_datasets"
@@ -199,6 +199,32 @@ def test_binned_ppm_points_with_gaps_land_on_distinct_nearest_grid_points():
     other = replace(result, dims=(dims[0], replace(dims[1], ppm=None)))
     with pytest.raises(OutputError, match="no TopSpin"):
         topspin_map(other)
+
+
+def _synthetic_result(source: Path) -> Result:
+    ppm = np.array([1.0, 1.01, 1.02, 3.0, 3.01])
+    tau = np.logspace(-3, 0, 4)
+    g = np.arange(20.0).reshape(4, 5) - 7
+    dims = (Dimension("T1", "s", "delay", "inversion_recovery", "vd", "s"),
+            Dimension("shift", "ppm", "chemical_shift", "identity", "δ", "ppm", ppm))
+    meta = {"sfo1_mhz": 400.0, "sw_hz": 4000.0, "carrier_ppm": 4.0, "nucleus": "1H"}
+    return Result(g, g, g, g, (tau, ppm), (tau, ppm), dims, np.ones((1, 5)), 1.0,
+                  parameters={"meta": meta}, source=str(source), kind="t1_ir")
+
+
+def test_parameter_files_start_from_topspins_own_and_set_the_view(tmp_path):
+    exp = _copy("bruker_t1ir_pseudo2d", tmp_path / "ir")
+    procs = exp / "pdata" / "1" / "procs"
+    procs.write_text(procs.read_text().replace("##END=", "##$SREGLST= <1H.CDCl3>\n##END="))
+    before = _hashes(exp)
+    view = write_topspin_procno(_synthetic_result(exp))
+    dic, data = ng.bruker.read_pdata(str(view), read_acqus=False)
+    assert dic["procs"]["SREGLST"] == "1H.CDCl3"                     # kept from pdata/1
+    assert dic["procs"]["LB"] == 0 and dic["procs"]["WDW"] == 0      # pdata/1: 0.3, 1
+    assert dic["proc2s"]["AXNAME"] == "log10(T1)" and dic["proc2s"]["SF"] == 1.0
+    np.testing.assert_allclose(_axis(dic["procs"])[data.any(axis=0)][:3], [3.01, 3.0, 1.02],
+                               atol=1e-9)
+    assert _untouched(before, _hashes(exp), 999) == before
 
 
 def test_summed_regions_are_single_columns_at_their_centres():
