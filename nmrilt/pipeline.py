@@ -207,11 +207,11 @@ def _plan_topspin(expdir: Path, output: dict[str, Any], force: bool) -> int | No
     when it is off or ``expdir`` is not a Bruker experiment (said in a warning)."""
     if not output["topspin"]:
         return None
-    if not (expdir / "acqus").is_file():
+    from .topspin import bruker_expno, plan_procno
+
+    if bruker_expno(expdir) is None:
         log.warning("%s: not a Bruker experiment; no TopSpin view written", expdir)
         return None
-    from .topspin import plan_procno
-
     return plan_procno(expdir, output["topspin_procno"] or None, force)
 
 

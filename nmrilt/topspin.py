@@ -41,7 +41,7 @@ from .model import Result
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "MARKER_NAME", "PROCNO_START", "TopSpinAxis", "TopSpinMap", "is_nmrilt_procno",
+    "MARKER_NAME", "PROCNO_START", "TopSpinAxis", "TopSpinMap", "bruker_expno", "is_nmrilt_procno",
     "plan_procno", "topspin_map", "write_topspin_procno",
 ]
 
@@ -60,32 +60,16 @@ _LOG_NAMES = {"m^2/s": "m2/s"}
 
 @dataclass(frozen=True)
 class TopSpinAxis:
-    """One dimension of a TopSpin dataset: ``value(i) = offset - i * step``.
+    """One dimension of a TopSpin dataset: ``value(i) = offset - i * step``."""
 
-    Attributes
-    ----------
-    size : int
-        SI (a power of two).
-    offset : float
-        Value of point 0 (the largest): ppm or log10 τ.
-    step : float
-        Spacing (> 0) in the same unit.
-    sf : float
-        Spectrometer frequency in MHz for ppm axes, 1 for log10 axes.
-    name, unit, nucleus : str
-        AXNAME, AXUNIT and AXNUC (``"off"`` for log10 axes).
-    first, last : int
-        Index range holding the computed grid (the rest is zero padding).
-    """
-
-    size: int
-    offset: float
-    step: float
-    sf: float
-    name: str
-    unit: str
-    nucleus: str
-    first: int
+    size: int  # SI, a power of two
+    offset: float  # value of point 0, the largest: ppm or log10 τ
+    step: float  # spacing (> 0) in the same unit
+    sf: float  # MHz for ppm axes, 1 for log10 axes
+    name: str  # AXNAME
+    unit: str  # AXUNIT
+    nucleus: str  # AXNUC ("off" for log10 axes)
+    first: int  # index range holding the computed grid (the rest is zero padding)
     last: int
 
     def values(self) -> np.ndarray:
@@ -306,6 +290,18 @@ def _procnos(pdata: Path) -> dict[int, Path]:
     return {int(p.name): p for p in pdata.iterdir() if p.name.isdigit()}
 
 
+def bruker_expno(path: str | Path) -> Path | None:
+    """The TopSpin EXPNO folder of ``path`` (the folder, one of its ``pdata/N`` or a file in
+    it, as the Bruker reader recognises them), or None for other data."""
+    from .readers import bruker
+
+    path = Path(path)
+    if not bruker.guess_can_open(path):
+        return None
+    folder = path.parent if path.is_file() else path
+    return folder.parents[1] if folder.parent.name == "pdata" else folder
+
+
 def plan_procno(expdir: str | Path, procno: int | None = None, force: bool = False) -> int:
     """The procno the TopSpin view of ``expdir`` goes to; raises before any work is done.
 
@@ -320,12 +316,13 @@ def plan_procno(expdir: str | Path, procno: int | None = None, force: bool = Fal
     ResultExistsError
         ``procno`` is nmrilt's own and ``force`` is False.
     """
-    expdir = Path(expdir)
-    if not (expdir / "acqus").is_file():
+    found = bruker_expno(expdir)
+    if found is None:
         raise OutputError(
-            f"{expdir} is not a Bruker experiment (no acqus); the TopSpin view is written for "
-            "Bruker data only — leave out --topspin (output.topspin = false)"
+            f"{expdir} is not a Bruker experiment; the TopSpin view is written for Bruker data "
+            "only — leave out --topspin (output.topspin = false)"
         )
+    expdir = found
     writable = expdir / "pdata" if (expdir / "pdata").is_dir() else expdir
     if not os.access(writable, os.W_OK):
         raise OutputError(
@@ -413,8 +410,8 @@ def write_topspin_procno(
     ResultExistsError
         The procno is nmrilt's own and ``force`` is False.
     """
-    expdir = Path(expdir if expdir is not None else result.source)
-    number = plan_procno(expdir, procno, force)
+    number = plan_procno(expdir if expdir is not None else result.source, procno, force)
+    expdir = bruker_expno(expdir if expdir is not None else result.source)
     tmap = topspin_map(result)
     title = _title(result, tmap.description)
     marker = {

@@ -26,7 +26,13 @@ from nmrilt.config import load_settings
 from nmrilt.errors import ConfigError, OutputError
 from nmrilt.model import Dimension, Result
 from nmrilt.results import read_result
-from nmrilt.topspin import MARKER_NAME, plan_procno, topspin_map, write_topspin_procno
+from nmrilt.topspin import (
+    MARKER_NAME,
+    bruker_expno,
+    plan_procno,
+    topspin_map,
+    write_topspin_procno,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "example_datasets"
@@ -171,6 +177,8 @@ def test_procno_choice_skips_foreign_folders_and_reuses_its_own(tmp_path):
         plan_procno(exp, 999, force=True)
     with pytest.raises(OutputError, match="not a Bruker experiment"):
         plan_procno(EXAMPLES / "varian_t1_arrayed.fid")
+    assert bruker_expno(exp / "pdata" / "1") == exp == bruker_expno(exp / "acqus")
+    assert plan_procno(exp / "pdata" / "1", force=True) == 1000      # the view of its EXPNO
 
 
 def test_binned_ppm_points_with_gaps_land_on_distinct_nearest_grid_points():
