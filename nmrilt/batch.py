@@ -8,49 +8,33 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import readers
 from .errors import NmriltError
 from .pipeline import OUTPUT_NAME, is_finished, run
 
 log = logging.getLogger(__name__)
 
 
-_ARRAYDIM = re.compile(r"^arraydim [^\n]*\n1 (\d+)", re.M)
-
-
-def is_experiment(folder: Path) -> bool:
-    """True for a Bruker pseudo-nD EXPNO (``acqus`` + ``ser``) or an arrayed VnmrJ ``.fid``.
-
-    1-D spectra (a Bruker folder with only a ``fid``, a VnmrJ folder with ``arraydim`` 1)
-    have nothing to invert and are not experiments here.
-    """
-    if (folder / "acqus").is_file() and (folder / "ser").is_file():
-        return True
-    if (folder / "procpar").is_file() and (folder / "fid").is_file():
-        try:
-            m = _ARRAYDIM.search((folder / "procpar").read_text(errors="replace"))
-        except OSError:
-            return False
-        return m is None or int(m.group(1)) > 1
-    return False
-
-
 def find_experiments(root: str | Path) -> list[Path]:
-    """Experiment folders at or below ``root``, sorted; output and hidden folders skipped."""
+    """Experiment folders at or below ``root``, sorted; output and hidden folders skipped.
+
+    A folder is an experiment when :func:`nmrilt.readers.is_experiment` says so (1-D
+    spectra are not); the walk does not descend into experiments.
+    """
     root = Path(root)
     found = []
     for dirpath, dirnames, _ in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(
-            d for d in dirnames if not d.startswith(".") and d not in (OUTPUT_NAME, "pdata")
+            d for d in dirnames if not d.startswith(".") and d != OUTPUT_NAME
         )
-        if is_experiment(here):
+        if readers.is_experiment(here):
             found.append(here)
             dirnames[:] = []
     return found

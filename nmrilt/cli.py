@@ -26,6 +26,7 @@ from typing import Any
 
 from . import __version__
 from .errors import ConfigError, NmriltError, OutputError
+from .readers.experiment import USER_KINDS
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_OUTPUT, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -50,20 +51,26 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         s["kind"] = args.kind
     if getattr(args, "formats", None):
         s["formats"] = args.formats
+    if getattr(args, "topspin", False):
+        s["topspin"] = True
+    if getattr(args, "procno", None) is not None:
+        s["topspin"], s["topspin_procno"] = True, args.procno
     return s
 
 
 def _common(p: argparse.ArgumentParser, out_help: str) -> None:
     p.add_argument("--out", metavar="DIR", help=out_help)
     p.add_argument("--config", metavar="FILE", help="settings file (nmrilt.toml format)")
-    p.add_argument("--kind", choices=["t1_ir", "t1_sr", "t2_cpmg", "diffusion", "t1_t2",
-                                      "d_t2", "t2_t2"],
+    p.add_argument("--kind", choices=USER_KINDS,
                    help="experiment kind, for pulse programs nmrilt does not know")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
                    help="any setting, e.g. --set shift_mode=\"sum\" --set max_iter=50 "
                         "(repeatable; see docs/cli.md)")
     p.add_argument("--formats", type=lambda s: [f for f in s.split(",") if f],
                    metavar="png,pdf,svg", help="figure formats")
+    p.add_argument("--topspin", action="store_true",
+                   help="Bruker: also write the map as a TopSpin processed dataset pdata/<N> "
+                        "(N: nmrilt's own procno or the first free one >= 999)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("expdir", type=Path, metavar="EXPDIR")
     p.add_argument("--force", action="store_true", help="replace an existing result")
     _common(p, "write the results into DIR (default EXPDIR/nmrilt)")
+    p.add_argument("--procno", type=int, metavar="N",
+                   help="write the TopSpin view into pdata/N (implies --topspin)")
 
     p = sub.add_parser("batch", help="every experiment below ROOT, skipping finished ones")
     p.add_argument("root", type=Path, metavar="ROOT")
@@ -117,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", help="describe an experiment folder (what nmrilt reads)")
     p.add_argument("expdir", type=Path, metavar="EXPDIR")
-    p.add_argument("--kind", help="experiment kind override")
+    p.add_argument("--kind", choices=USER_KINDS, help="experiment kind override")
     return parser
 
 
@@ -130,6 +139,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"{args.expdir}: results in {result.path} "
               f"(converged={result.info.get('converged')}, "
               f"{result.info.get('iterations')} iterations)")
+        if result.info.get("topspin"):
+            print(f"{args.expdir}: TopSpin view in {result.info['topspin']}")
     return EXIT_OK
 
 

@@ -107,6 +107,11 @@ def _check_output(c: _Checker) -> None:
     c.integer("output", "dpi", DPI_RANGE[0], DPI_RANGE[1])
     c.number("output", "height_mm", 0, high=WIDTH_MM_RANGE[1])
     c.number("output", "peak_threshold", 0)
+    if not isinstance(outp["topspin"], bool):
+        c.fail("output", "topspin", "use true or false")
+    tp = outp["topspin_procno"]
+    if not isinstance(tp, int) or isinstance(tp, bool) or tp < 0:
+        c.fail("output", "topspin_procno", "use a procno >= 1 (0: the first free one >= 999)")
     for key in ("cmap_signed", "cmap_positive"):
         if not isinstance(outp[key], str):
             c.fail("output", key, "must be a matplotlib colormap name")

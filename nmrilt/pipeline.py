@@ -131,12 +131,13 @@ def run(
         Show the solver's progress line on stderr.
     **settings
         Keyword settings, e.g. ``kind="t1_ir"``, ``shift_mode="sum"``, ``max_iter=50``,
-        ``formats=["png"]`` (see :mod:`nmrilt.config`).
+        ``formats=["png"]``, ``topspin=True`` (see :mod:`nmrilt.config`).
 
     Returns
     -------
     Result
-        With ``path`` set to the output folder.
+        With ``path`` set to the output folder (and ``info["topspin"]``, the procno folder of
+        the TopSpin view, when ``output.topspin`` is on: :mod:`nmrilt.topspin`).
 
     Raises
     ------
@@ -161,6 +162,7 @@ def run(
     outdir = output_dir(expdir, out)
     check_output_location(expdir, outdir)
     check_replaceable(outdir, force)
+    topspin_procno = _plan_topspin(expdir, resolved.output, force)
     read_opts = resolved.read_options()
     staging = _staging_dir(outdir)
     try:
@@ -185,7 +187,29 @@ def run(
         with contextlib.suppress(FileNotFoundError):
             shutil.rmtree(staging)
     log.info("%s: results in %s", expdir, outdir)
-    return result.with_path(outdir)
+    result = result.with_path(outdir)
+    if topspin_procno is not None:
+        from .topspin import write_topspin_procno
+
+        try:
+            view = write_topspin_procno(result, expdir, topspin_procno, force)
+        except OutputError as exc:
+            raise OutputError(f"results are in {outdir}, but not the TopSpin view: {exc}") from None
+        result.info["topspin"] = str(view)
+    return result
+
+
+def _plan_topspin(expdir: Path, output: _config.OutputSettings, force: bool) -> int | None:
+    """The procno of the TopSpin view (``output.topspin``), checked before any work; None
+    when it is off or ``expdir`` is not a Bruker experiment (said in a warning)."""
+    if not output.topspin:
+        return None
+    from .topspin import bruker_expno, plan_procno
+
+    if bruker_expno(expdir) is None:
+        log.warning("%s: not a Bruker experiment; no TopSpin view written", expdir)
+        return None
+    return plan_procno(expdir, output.topspin_procno or None, force)
 
 
 def replot(result_path: str | Path, out: str | Path | None = None, **output: Any) -> list[Path]:

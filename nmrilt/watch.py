@@ -1,14 +1,17 @@
 """Watch a data tree and process each experiment once its acquisition has finished.
 
-An experiment is *ready* when its data file has stopped changing (same size and
-modification time on two consecutive polls) **and** either
+An experiment is *ready* when its data files have stopped changing (same sizes and
+modification times on two consecutive polls) **and** either
 
-* its size equals what the parameters promise — Bruker: ``prod(TD of acqu2/acqu3)`` FIDs of
-  ``TD`` points padded to 1024-byte blocks (``DTYPA`` gives 4 or 8 bytes per point; the
-  larger of ``acquN`` and ``acquNs`` is taken); VnmrJ: ``32 + nblocks * bbytes`` from the
-  ``fid`` file header — or
-* the size cannot be predicted, or the file has been unchanged for ``stale_after_s``
-  seconds (a halted acquisition: processed as far as it got).
+* the reader says its acquisition is complete (:func:`nmrilt.readers.acquisition_complete`:
+  the files hold what the parameters promise, by the reader's own rule, or the size
+  cannot be predicted) — or
+* the files have been unchanged for ``stale_after_s`` seconds (a halted acquisition:
+  processed as far as it got).
+
+Which folders are experiments and which files are their data, the readers say
+(:func:`nmrilt.readers.is_experiment`, :func:`nmrilt.readers.data_files`), so reader
+plugins are watched too.
 
 Finished experiments (a ``result.h5`` in their output folder) are never redone.  Failures
 are recorded, with the data file's signature, in a state file in the *output* area
@@ -20,9 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import re
-import struct
 import sys
 import time
 from dataclasses import dataclass, field
@@ -30,6 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import readers
 from .batch import find_experiments, out_for, run_one
 from .errors import NmriltError
 from .pipeline import is_finished
@@ -38,60 +39,21 @@ from .results import write_text
 log = logging.getLogger(__name__)
 
 STATE_NAME = ".nmrilt-watch.json"
-_TD = re.compile(r"^##\$TD=\s*(\d+)", re.M)
-_DTYPA = re.compile(r"^##\$DTYPA=\s*(\d+)", re.M)
-
-
-def _jcamp_int(path: Path, pattern: re.Pattern) -> int | None:
-    try:
-        m = pattern.search(path.read_text(errors="replace"))
-    except OSError:
-        return None
-    return int(m.group(1)) if m else None
-
-
-def data_file(expdir: Path) -> Path | None:
-    """The binary data file of an experiment folder (``ser`` before ``fid``)."""
-    for name in ("ser", "fid"):
-        if (expdir / name).is_file():
-            return expdir / name
-    return None
-
-
-def expected_size(expdir: Path) -> int | None:
-    """Bytes the data file will have when the acquisition is complete, or None if unknown."""
-    if (expdir / "acqus").is_file():
-        td = _jcamp_int(expdir / "acqus", _TD)
-        if not td:
-            return None
-        nbytes = 8 if _jcamp_int(expdir / "acqus", _DTYPA) == 2 else 4
-        block = 1024 // nbytes
-        size = math.ceil(td / block) * block * nbytes
-        for dim in (2, 3, 4):
-            tds = [_jcamp_int(expdir / f"acqu{dim}{s}", _TD) for s in ("", "s")]
-            tds = [t for t in tds if t]
-            if tds:
-                size *= max(tds)
-        return size
-    fid = expdir / "fid"
-    if (expdir / "procpar").is_file() and fid.is_file():
-        try:
-            with fid.open("rb") as fh:
-                head = fh.read(32)
-            nblocks, _, _, _, _, bbytes = struct.unpack(">6l", head[:24])
-        except (OSError, struct.error):
-            return None
-        return 32 + nblocks * bbytes
-    return None
 
 
 def signature(expdir: Path) -> list[int] | None:
-    """(size, mtime_ns) of the data file, or None when there is none yet."""
-    f = data_file(expdir)
-    if f is None:
+    """(size, mtime_ns) of each data file, or None when there is none yet.
+
+    The data files are those :func:`nmrilt.readers.data_files` names.
+    """
+    files = readers.data_files(expdir)
+    if not files:
         return None
-    st = f.stat()
-    return [int(st.st_size), int(st.st_mtime_ns)]
+    sig: list[int] = []
+    for f in files:
+        st = f.stat()
+        sig += [int(st.st_size), int(st.st_mtime_ns)]
+    return sig
 
 
 @dataclass
@@ -186,8 +148,7 @@ def watch(
             if first is None or first[0] != sig:
                 seen[expdir] = (sig, now)
                 continue
-            expected = expected_size(expdir)
-            if expected is not None and sig[0] < expected and now - first[1] < stale_after_s:
+            if not readers.acquisition_complete(expdir) and now - first[1] < stale_after_s:
                 continue
             error = run_one(expdir, dest, config, False, settings)
             entry = {"signature": sig, "time": datetime.now(timezone.utc).isoformat()}

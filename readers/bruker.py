@@ -19,7 +19,6 @@ Rules (documented in ``docs/formats.md``):
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import re
 import warnings
@@ -42,23 +41,37 @@ from nmrilt.errors import (
 )
 
 from . import recipes
+from .bruker_params import (
+    AQSEQ_ORDER,
+    BLOCK_BYTES,
+    DTYPA_TYPES,
+    binary_file,
+    data_files,
+    expected_data_size,
+    experiment_meta,
+    indirect_tds,
+    is_experiment,
+    locate,
+    padded_fid_bytes,
+    read_parameters,
+)
+from .bruker_pdata import read_pdata
 from .experiment import Axis, Experiment
-from .text import SUFFIXES as TEXT_SUFFIXES
 from .lists import ParsedList, parse_list, read_list
+from .text import SUFFIXES as TEXT_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-#: Bytes of one stored FID block.
-BLOCK_BYTES = 1024
-#: DTYPA code -> numpy type letter and item size.
-DTYPA_TYPES = {0: ("i4", 4), 2: ("f8", 8)}
-#: acqus AQSEQ code -> TopSpin loop order.
-AQSEQ_ORDER = {0: "321", 1: "312"}
 #: Placeholder list names written by old TopSpin versions ("no list").
 _PLACEHOLDER = re.compile(r"^(D+|C+|P+|A+|F+|T+|)$")
 
 #: Read options understood by this reader (besides the recipe keys).
 OPTIONS = ("pdata", "allow_partial", "group_delay")
+
+#: The reader contract (see :mod:`nmrilt.readers`); the folder questions and the
+#: parameter files live in :mod:`nmrilt.readers.bruker_params`.
+__all__ = ["AQSEQ_ORDER", "BLOCK_BYTES", "DTYPA_TYPES", "OPTIONS", "data_files",
+           "expected_data_size", "guess_can_open", "is_experiment", "read", "read_parameters"]
 
 
 def guess_can_open(path: str | Path) -> bool:
@@ -71,74 +84,6 @@ def guess_can_open(path: str | Path) -> bool:
     if (path / "acqus").is_file() or (path / "acqu").is_file():
         return True
     return path.parent.name == "pdata" and (path.parents[1] / "acqus").is_file()
-
-
-def _locate(path: Path) -> tuple[Path, int | None]:
-    if path.is_file():
-        path = path.parent
-    if path.parent.name == "pdata" and not (path / "acqus").is_file():
-        try:
-            return path.parents[1], int(path.name)
-        except ValueError:
-            return path.parents[1], None
-    return path, None
-
-
-def _read_jcamp(path: Path) -> dict[str, Any]:
-    try:
-        dic = ng.bruker.read_jcamp(str(path))
-    except Exception as exc:  # nmrglue raises anything from UnicodeError to IndexError
-        raise ParameterFileError(
-            f"{path} cannot be parsed as a TopSpin JCAMP-DX parameter file ({exc!r}); "
-            f"copy an intact {path.name} from the spectrometer"
-        ) from None
-    return dic
-
-
-def read_parameters(expdir: Path) -> tuple[dict[str, dict[str, Any]], list[Path]]:
-    """Read ``acqus`` (or ``acqu``) and the ``acqu2s``/``acqu3s`` present.
-
-    Raises
-    ------
-    ParameterFileError
-        If ``acqus`` is missing, unreadable, or lacks TD/SW_h/SFO1.
-    """
-    dic: dict[str, dict[str, Any]] = {}
-    files: list[Path] = []
-    for status in ("acqus", "acqu2s", "acqu3s"):
-        for name in (status, status[:-1]):
-            if (expdir / name).is_file():
-                dic[status] = _read_jcamp(expdir / name)
-                files.append(expdir / name)
-                break
-    if "acqus" not in dic:
-        raise ParameterFileError(
-            f"{expdir} has no acqus file; point nmrilt at a TopSpin EXPNO folder that "
-            f"contains acqus and fid/ser"
-        )
-    missing = [k for k in ("TD", "SW_h", "SFO1") if k not in dic["acqus"]]
-    if missing:
-        raise ParameterFileError(
-            f"{files[0]} lacks {', '.join(missing)} — it is not a complete TopSpin acqus "
-            f"file; copy an intact acqus from the spectrometer"
-        )
-    return dic, files
-
-
-def _indirect_tds(dic: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, int]]:
-    """(parameter file, TD) of the indirect dimensions in TopSpin order (F1 first)."""
-    dims = [(name, int(dic[name].get("TD", 0))) for name in ("acqu3s", "acqu2s") if name in dic]
-    if not dims:
-        tdi = [(i, int(t)) for i, t in enumerate(dic["acqus"].get("TD_INDIRECT", []) or [])]
-        dims = [(f"acqus TD_INDIRECT[{i}]", t) for i, t in tdi if t > 1][::-1]
-    return [(n, t) for n, t in dims if t > 1 or n.startswith("acqu2")]
-
-
-def _padded_fid_bytes(acqus: Mapping[str, Any]) -> int:
-    """Bytes one stored FID occupies (TD padded to a 1024-byte block)."""
-    letter, size = DTYPA_TYPES.get(int(acqus.get("DTYPA", 0)), ("i4", 4))
-    per_block = BLOCK_BYTES // size
-    return -(-int(acqus["TD"]) // per_block) * per_block * size
 
 
 def _read_fids(
@@ -158,8 +103,7 @@ def _read_fids(
     td = int(acqus["TD"])
     if td <= 0:
         raise ParameterFileError(f"{acqus_path}: TD = {td}; fix TD in the acqus file")
-    per_block = BLOCK_BYTES // size
-    padded = -(-td // per_block) * per_block
+    padded = padded_fid_bytes(acqus) // size  # values per stored FID (the padding rule)
     nbytes = binfile.stat().st_size
     n_written = nbytes // (padded * size)
     if n_written == 0:
@@ -259,46 +203,6 @@ def _inline_list(pprog: Path, name: str) -> ParsedList | None:
     return parse_list("\n".join(found[0].split()), kind=name, source=f"{pprog} (inline list)")
 
 
-def _date(acqus: Mapping[str, Any]) -> str:
-    try:
-        stamp = float(acqus.get("DATE", 0))
-    except (TypeError, ValueError):
-        return ""
-    if stamp <= 0:
-        return ""
-    return _dt.datetime.fromtimestamp(stamp, tz=_dt.timezone.utc).isoformat()
-
-
-def _title(expdir: Path, procno: int | None, files: list[Path]) -> str:
-    path = expdir / "pdata" / str(procno or 1) / "title"
-    if not path.is_file():
-        return ""
-    files.append(path)
-    return path.read_bytes().decode("utf-8", errors="replace").strip()
-
-
-def _meta(dic: Mapping[str, Any], pprog: str, expdir: Path, procno: int | None,
-          files: list[Path]) -> dict[str, Any]:
-    acqus = dic["acqus"]
-    bf1 = float(acqus.get("BF1", acqus["SFO1"]))
-    sfo1 = float(acqus["SFO1"])
-    return {
-        "vendor": "bruker",
-        "pulse_program": pprog,
-        "nucleus": str(acqus.get("NUC1", "")),
-        "sfo1_mhz": sfo1,
-        "bf1_mhz": bf1,
-        "sw_hz": float(acqus["SW_h"]),
-        "carrier_ppm": (sfo1 - bf1) / bf1 * 1e6,
-        "ns": int(acqus.get("NS", 0)),
-        "te_k": float(acqus.get("TE", float("nan"))),
-        "date": _date(acqus),
-        "title": _title(expdir, procno, files),
-        "processed": False,
-        "raw": dict(dic),
-    }
-
-
 def _check_length(values: np.ndarray, td: int, spec_name: str, source: str,
                   td_source: str) -> np.ndarray:
     if len(values) < td:
@@ -339,7 +243,7 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
         A subclass naming the file at fault and the fix.
     """
     recipes.merge_overrides(overrides, OPTIONS)
-    expdir, procno = _locate(Path(path))
+    expdir, procno = locate(Path(path))
     if overrides.get("pdata") is not None:
         procno = int(overrides["pdata"])
     dic, files = read_parameters(expdir)
@@ -366,12 +270,15 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
         ax_meta.append(meta)
 
     if procno is not None:
-        from .bruker_pdata import read_pdata  # processed spectra live in their own module
-
         return read_pdata(expdir, procno, dic, files, pprog, recipe, indirect,
                           _indirect_axes(recipe, order, ax_values, ax_meta, None))
 
-    binfile = _binary_file(expdir, bool(indirect))
+    binfile = binary_file(expdir, bool(indirect))
+    if binfile is None:
+        raise TruncatedDataError(
+            f"{expdir} has parameters but no fid/ser file: the acquisition wrote no data. "
+            f"Re-acquire, or copy the experiment folder again with its fid/ser"
+        )
     fids, n_written, _padded = _read_fids(binfile, acqus, acqus_path)
     files.append(binfile)
     fids, group_delay = _remove_filter(fids, acqus, acqus_path, overrides.get("group_delay"))
@@ -379,7 +286,7 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
     kept = _rows_kept(binfile, n_written, ordered, overrides.get("allow_partial", True))
     data = fids[: int(np.prod(kept))].reshape(*kept, fids.shape[-1]) if kept else fids[0]
 
-    meta = _meta(dic, pprog, expdir, None, files)
+    meta = experiment_meta(dic, pprog, expdir, None, files)
     meta["group_delay_points"] = group_delay
     meta["aqseq"] = AQSEQ_ORDER.get(int(acqus.get("AQSEQ", 0)), "321") if len(order) == 2 else ""
     direct = Axis(
@@ -396,9 +303,9 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
 
 def _indirect_dims(expdir: Path, dic: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, int]]:
     """Indirect dimensions (source, TD), F1 first; from the file size when nothing else says."""
-    indirect = _indirect_tds(dic)
+    indirect = indirect_tds(dic)
     if not indirect and (expdir / "ser").is_file() and not (expdir / "fid").is_file():
-        n_fids = (expdir / "ser").stat().st_size // _padded_fid_bytes(dic["acqus"])
+        n_fids = (expdir / "ser").stat().st_size // padded_fid_bytes(dic["acqus"])
         if n_fids > 1:  # no acqu2s and no TD_INDIRECT: the file size tells the rows
             indirect = [("ser file size", n_fids)]
     if len(indirect) > 2:
@@ -407,20 +314,13 @@ def _indirect_dims(expdir: Path, dic: Mapping[str, Mapping[str, Any]]) -> list[t
     return indirect
 
 
-_LIST_KIND_HINTS = (
-    (("vdlist", "vclist"), "t1_t2"),
-    (("difflist", "vclist"), "d_t2"),
-    (("difflist",), "diffusion"),
-    (("vclist",), "t2_cpmg"),
-    (("vdlist",), "t1_ir"),
-)
-
-
 def _suggest_kind(expdir: Path, n_indirect: int) -> str:
-    """The kind quoted in the unknown-pulse-program message, guessed from the lists present."""
-    for names, kind in _LIST_KIND_HINTS:
-        if len(names) == n_indirect and all((expdir / n).is_file() for n in names):
-            return kind
+    """The kind quoted in the unknown-pulse-program message: the first kind (table order)
+    whose default axes need exactly the lists present, else t1_ir / t1_t2."""
+    for name, axes in recipes.KIND_DEFAULT_AXES.items():
+        lists = [recipes.AXIS_SHORTCUTS[a].list_name for a in axes]
+        if len(lists) == n_indirect and all((expdir / n).is_file() for n in lists):
+            return name
     return "t1_ir" if n_indirect == 1 else "t1_t2"
 
 
@@ -440,7 +340,7 @@ def _recipe(expdir: Path, pprog: str, acqus_path: Path, indirect: list[tuple[str
             f"nmrilt cannot know what the {len(indirect)} indirect dimension(s) mean. "
             f"State it: create {expdir / 'nmrilt.toml'} containing\n"
             f"{recipes.example_recipe_text(kind)}\n"
-            f"(kind: t1_ir, t1_sr, t2_cpmg, diffusion, t1_t2, d_t2; axes: "
+            f"(kind: {', '.join(recipes.KIND_DEFAULT_AXES)}; axes: "
             f"vdlist, echo_time, b_value, gradient, vtlist, index), or call "
             f"nmrilt.read(path, kind=\"{kind}\")."
         )
@@ -456,16 +356,6 @@ def _loop_order(acqus: Mapping[str, Any], acqus_path: Path, n_indirect: int) -> 
     if aqseq not in AQSEQ_ORDER:
         raise ParameterFileError(f"{acqus_path}: AQSEQ = {aqseq} is not 0 (321) or 1 (312)")
     return [1, 0] if aqseq == 1 else [0, 1]  # 312: F2 (acqu2s) outer, F1 (acqu3s) inner
-
-
-def _binary_file(expdir: Path, nd: bool) -> Path:
-    for name in (("ser", "fid") if nd else ("fid", "ser")):
-        if (expdir / name).is_file():
-            return expdir / name
-    raise TruncatedDataError(
-        f"{expdir} has parameters but no fid/ser file: the acquisition wrote no data. "
-        f"Re-acquire, or copy the experiment folder again with its fid/ser"
-    )
 
 
 def _rows_kept(binfile: Path, n_written: int, ordered: list[int], allow_partial: bool

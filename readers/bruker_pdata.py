@@ -19,7 +19,7 @@ import numpy as np
 
 from nmrilt.errors import NotAnExperimentError, ParameterFileError, ReadError
 
-from .bruker import _meta, _padded_fid_bytes
+from .bruker_params import experiment_meta, padded_fid_bytes
 from .experiment import Axis, Experiment
 
 
@@ -72,14 +72,14 @@ def read_pdata(expdir: Path, procno: int, dic: Mapping[str, Any], files: list[Pa
         data = data.reshape(-1, si)
         rows = min(indirect[0][1], data.shape[0])
         if (expdir / "ser").is_file():
-            rows = min(rows, (expdir / "ser").stat().st_size // _padded_fid_bytes(dic["acqus"]))
+            rows = min(rows, (expdir / "ser").stat().st_size // padded_fid_bytes(dic["acqus"]))
         data = data[:rows]
         axes = [replace(axes[0], values=axes[0].values[:rows])]
     else:
         data = np.ravel(data)
     sf, sw_p = float(procs["SF"]), float(procs["SW_p"])
     ppm = float(procs["OFFSET"]) - np.arange(si) * sw_p / sf / si
-    meta = _meta(dic, pprog, expdir, procno, files)
+    meta = experiment_meta(dic, pprog, expdir, procno, files)
     meta.update(processed=True, procno=procno, raw=dict(meta["raw"]) | {"procs": pdic})
     direct = Axis("ppm", ppm, "ppm", "chemical_shift", {"sf_mhz": sf, "sw_p_hz": sw_p, "si": si})
     return Experiment(

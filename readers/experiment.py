@@ -26,8 +26,64 @@ AXIS_ROLES = (
     "index",
 )
 
-#: Experiment kinds the processing layer knows how to invert.
-EXPERIMENT_KINDS = ("t1_ir", "t1_sr", "t2_cpmg", "diffusion", "t1_t2", "d_t2", "t2_t2", "unknown")
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """One experiment kind: what its indirect axes are and how readers build them.
+
+    Attributes
+    ----------
+    name : str
+        The kind (``Experiment.kind``, ``--kind``, ``kind =`` in nmrilt.toml).
+    roles : tuple of str
+        Roles of its indirect axes, outer loop first (:data:`AXIS_ROLES`).
+    default_axes : tuple of str
+        Bruker recipe axes (names of ``recipes.AXIS_SHORTCUTS``, TopSpin order F1 first)
+        used when the kind is given without ``axes``; empty when there is no default.
+    delays_axis : tuple of str, optional
+        (name, role, unit) of the single axis built from ``delays=`` values.
+    description : str
+        One line for help texts.
+    """
+
+    name: str
+    roles: tuple[str, ...]
+    default_axes: tuple[str, ...] = ()
+    delays_axis: tuple[str, str, str] | None = None
+    description: str = ""
+
+
+_DELAY_AXIS = ("vd", "delay", "s")
+
+#: The one table of experiment kinds (readers, recipes, the CLI and processing use it).
+KINDS: dict[str, KindSpec] = {k.name: k for k in (
+    KindSpec("t1_ir", ("delay",), ("vdlist",), _DELAY_AXIS, "T1 inversion recovery"),
+    KindSpec("t1_sr", ("delay",), ("vdlist",), _DELAY_AXIS, "T1 saturation recovery"),
+    KindSpec("t2_cpmg", ("echo",), ("echo_time",), ("echo_time", "echo", "s"), "T2 CPMG"),
+    KindSpec("diffusion", ("b_value",), ("b_value",), ("b", "b_value", "s/m^2"),
+             "diffusion (PGSE/STE)"),
+    KindSpec("t1_t2", ("delay", "echo"), ("vdlist", "echo_time"), None, "T1-T2 correlation"),
+    KindSpec("d_t2", ("b_value", "echo"), ("b_value", "echo_time"), None, "D-T2 correlation"),
+    KindSpec("t2_t2", ("echo", "echo"), (), None, "T2-T2 exchange"),
+    KindSpec("unknown", (), (), None, "not known: state the kind to invert"),
+)}
+
+#: Experiment kinds the processing layer knows how to invert (plus ``"unknown"``).
+EXPERIMENT_KINDS = tuple(KINDS)
+
+#: Kinds a user can state (``--kind``, ``kind=``): every kind but ``"unknown"``.
+USER_KINDS = tuple(k for k in KINDS if k != "unknown")
+
+
+def kinds_with_roles(roles: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Kinds whose indirect axes play ``roles`` in any order (``gradient`` counts as
+    ``b_value``), in table order; ``()`` when none does."""
+    def norm(rs):
+        return sorted("b_value" if r == "gradient" else r for r in rs)
+
+    wanted = norm(roles)
+    return tuple(k.name for k in KINDS.values() if k.roles and norm(k.roles) == wanted)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import numpy as np
 
 from nmrilt.errors import ConfigError, ReadError
 
-from .experiment import AXIS_ROLES, EXPERIMENT_KINDS
+from .experiment import AXIS_ROLES, EXPERIMENT_KINDS, KINDS
 from .lists import ParsedList
 
 #: Gyromagnetic ratios in rad s^-1 T^-1 (CODATA / IUPAC values; sign dropped, b uses γ²).
@@ -118,22 +118,15 @@ AXIS_SHORTCUTS: dict[str, AxisSpec] = {
     "index": AxisSpec("index", "index", "", "index"),
 }
 
-#: Default axes (TopSpin order F1, F2) for an experiment kind given without ``axes``.
+#: Default axes (TopSpin order F1, F2) for an experiment kind given without ``axes``
+#: (a view of :data:`~nmrilt.readers.experiment.KINDS`).
 KIND_DEFAULT_AXES: dict[str, tuple[str, ...]] = {
-    "t1_ir": ("vdlist",),
-    "t1_sr": ("vdlist",),
-    "t2_cpmg": ("echo_time",),
-    "diffusion": ("b_value",),
-    "t1_t2": ("vdlist", "echo_time"),
-    "d_t2": ("b_value", "echo_time"),
+    k.name: k.default_axes for k in KINDS.values() if k.default_axes
 }
 
-#: Role a single overriding ``delays=`` axis takes for each kind.
+#: Role a single overriding ``delays=`` axis takes for each kind (a view of ``KINDS``).
 KIND_ROLE: dict[str, tuple[str, str, str]] = {
-    "t1_ir": ("vd", "delay", "s"),
-    "t1_sr": ("vd", "delay", "s"),
-    "t2_cpmg": ("echo_time", "echo", "s"),
-    "diffusion": ("b", "b_value", "s/m^2"),
+    k.name: k.delays_axis for k in KINDS.values() if k.delays_axis
 }
 
 # Built-in pulse-program families: (regex on the lower-case name, kind, axes).

@@ -12,9 +12,10 @@ Text layout (comma, semicolon, tab or whitespace separated; ``#`` comments):
 NPZ layout: ``data`` (1D or 2D real array) plus ``x`` or ``x0`` (and ``x1`` for 2D);
 optional ``kind`` (string), ``names``, ``roles`` and ``units`` (arrays of strings).
 
-The axis role follows ``kind`` (``t1_ir``/``t1_sr`` delay, ``t2_cpmg`` echo,
-``diffusion`` b_value, ``t1_t2`` delay+echo, ``d_t2`` b_value+echo, ``t2_t2`` echo+echo),
-else the column name (``b`` -> b_value, ``echo``/``te``/``t2`` -> echo), else delay.
+The axis roles follow ``kind`` (the roles of :data:`~nmrilt.readers.experiment.KINDS`:
+``t1_ir``/``t1_sr`` delay, ``t2_cpmg`` echo, ``diffusion`` b_value, ``t1_t2`` delay+echo,
+``d_t2`` b_value+echo, ``t2_t2`` echo+echo), else the column name (``b`` -> b_value,
+``echo``/``te``/``t2`` -> echo), else delay.
 Data stay real; there is no direct (FID) dimension.
 """
 
@@ -29,7 +30,7 @@ import numpy as np
 from nmrilt.errors import NotAnExperimentError, ReadError
 
 from . import recipes
-from .experiment import EXPERIMENT_KINDS, Axis, Experiment
+from .experiment import EXPERIMENT_KINDS, KINDS, Axis, Experiment
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".dat", ".npz")
 OPTIONS = ("roles", "units", "names")
@@ -44,11 +45,6 @@ UNITS: dict[str, tuple[str, float]] = {
     "k": ("K", 1.0), "hz": ("Hz", 1.0),
 }
 
-_KIND_ROLES: dict[str, tuple[str, ...]] = {
-    "t1_ir": ("delay",), "t1_sr": ("delay",), "t2_cpmg": ("echo",),
-    "diffusion": ("b_value",), "t1_t2": ("delay", "echo"), "d_t2": ("b_value", "echo"),
-    "t2_t2": ("echo", "echo"),
-}
 _ROLE_UNIT = {"delay": "s", "echo": "s", "b_value": "s/m^2", "gradient": "T/m",
               "temperature": "K", "index": ""}
 
@@ -57,6 +53,21 @@ def guess_can_open(path: str | Path) -> bool:
     """True for an existing file with a text or ``.npz`` suffix."""
     path = Path(path)
     return path.is_file() and path.suffix.lower() in SUFFIXES
+
+
+def is_experiment(path: str | Path) -> bool:
+    """True for a data file this reader opens: it always holds something to invert."""
+    return guess_can_open(path)
+
+
+def data_files(path: str | Path) -> list[Path]:
+    """``[path]``: the file is its own data."""
+    return [Path(path)] if Path(path).is_file() else []
+
+
+def expected_data_size(path: str | Path) -> int | None:
+    """Always None: a text file says nothing of its final size."""
+    return None
 
 
 def _unit_of(label: str) -> tuple[str, str, float]:
@@ -185,10 +196,11 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
     if overrides.get("roles"):
         roles = list(overrides["roles"])
     if roles is None:
-        if kind in _KIND_ROLES and len(_KIND_ROLES[kind]) >= ndim:
-            roles = list(_KIND_ROLES[kind][:ndim])
-        elif kind in _KIND_ROLES:
-            roles = list(_KIND_ROLES[kind]) + ["index"] * (ndim - len(_KIND_ROLES[kind]))
+        kind_roles = KINDS[kind].roles
+        if kind_roles and len(kind_roles) >= ndim:
+            roles = list(kind_roles[:ndim])
+        elif kind_roles:
+            roles = list(kind_roles) + ["index"] * (ndim - len(kind_roles))
         else:
             roles = [_role_from_name(names[0])] + ["index"] * (ndim - 1)
         if path.suffix.lower() != ".npz" and ndim == 2 and names[1] == "series":

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+import struct
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,11 +31,16 @@ from typing import Any
 import nmrglue as ng
 import numpy as np
 
-from nmrilt.errors import NotAnExperimentError, ParameterFileError, ReadError, ReadWarning
-from nmrilt.errors import TruncatedDataError
+from nmrilt.errors import (
+    NotAnExperimentError,
+    ParameterFileError,
+    ReadError,
+    ReadWarning,
+    TruncatedDataError,
+)
 
 from . import recipes
-from .experiment import Axis, Experiment
+from .experiment import KINDS, Axis, Experiment, kinds_with_roles
 from .text import SUFFIXES as TEXT_SUFFIXES
 
 log = logging.getLogger(__name__)
@@ -54,6 +60,54 @@ def guess_can_open(path: str | Path) -> bool:
             return False
         path = path.parent
     return (path / "procpar").is_file() and (path / "fid").is_file()
+
+
+#: ``arraydim`` record of a procpar: its value line starts with ``1 <count>``.
+_ARRAYDIM = re.compile(r"^arraydim [^\n]*\n1 (\d+)", re.M)
+#: VnmrJ ``fid`` file header: six big-endian int32 then two int16 and an int32 (32 bytes).
+FILE_HEADER_BYTES = 32
+
+
+def _folder(path: str | Path) -> Path:
+    path = Path(path)
+    return path.parent if path.is_file() else path
+
+
+def is_experiment(path: str | Path) -> bool:
+    """True for a ``.fid`` folder whose procpar ``arraydim`` exceeds 1 (or is absent).
+
+    A non-arrayed run (``arraydim`` 1) is a 1-D spectrum: nothing to invert.  procpar is
+    scanned with one regular expression, never parsed, so a half-written file cannot hang.
+    """
+    path = Path(path)
+    if not (path.is_dir() and guess_can_open(path)):
+        return False
+    try:
+        match = _ARRAYDIM.search((path / "procpar").read_text(errors="replace"))
+    except OSError:
+        return False
+    return match is None or int(match.group(1)) > 1
+
+
+def data_files(path: str | Path) -> list[Path]:
+    """``[fid]`` of the ``.fid`` folder (``[]`` while it does not exist)."""
+    fid = _folder(path) / "fid"
+    return [fid] if fid.is_file() else []
+
+
+def expected_data_size(path: str | Path) -> int | None:
+    """Bytes of the complete ``fid``: ``32 + nblocks × bbytes`` from its file header.
+
+    None when the header cannot be read yet.
+    """
+    fid = _folder(path) / "fid"
+    try:
+        with fid.open("rb") as fh:
+            head = fh.read(FILE_HEADER_BYTES)
+        nblocks, _ntraces, _np, _ebytes, _tbytes, bbytes = struct.unpack(">6l", head[:24])
+    except (OSError, struct.error):
+        return None
+    return FILE_HEADER_BYTES + nblocks * bbytes
 
 
 def split_array(array: str) -> list[list[str]]:
@@ -125,24 +179,20 @@ def _axis_for(group: list[str], pdic: Mapping[str, Any], where: Path, nucleus: s
 
 
 def _kind(axes: list[Axis], pdic: Mapping[str, Any]) -> str:
+    """The kind whose axis roles the arrayed axes play (:func:`kinds_with_roles`); one
+    arrayed delay is saturation recovery for a ``satrec`` sequence, inversion recovery for
+    an ``invrec``/``t1`` sequence or one with a ``p1`` pulse, else unknown."""
     roles = [a.role for a in axes]
-    seq = str(_first(pdic, "seqfil", "")).lower()
+    candidates = kinds_with_roles(roles)
     if roles == ["delay"]:
+        seq = str(_first(pdic, "seqfil", "")).lower()
         if "satrec" in seq:
             return "t1_sr"
         p1 = float(_first(pdic, "p1", 0) or 0)
         if "invrec" in seq or "t1" in seq or p1 > 0:
             return "t1_ir"
         return "unknown"
-    if roles == ["echo"]:
-        return "t2_cpmg"
-    if roles in (["b_value"], ["gradient"]):
-        return "diffusion"
-    if sorted(roles) == ["delay", "echo"]:
-        return "t1_t2"
-    if sorted(roles) in (["b_value", "echo"], ["echo", "gradient"]):
-        return "d_t2"
-    return "unknown"
+    return candidates[0] if len(candidates) == 1 else "unknown"
 
 
 def read(path: str | Path, **overrides: Any) -> Experiment:
@@ -222,8 +272,8 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
         vals = np.ravel(np.asarray(overrides["delays"], dtype=float))
         if len(vals) != len(axes[0]):
             raise ReadError(f"delays= has {len(vals)} values, the data have {len(axes[0])} rows")
-        name, role, unit = recipes.KIND_ROLE.get(overrides.get("kind") or kind,
-                                                 ("delay", "delay", "s"))
+        spec = KINDS.get(overrides.get("kind") or kind, KINDS["unknown"])
+        name, role, unit = spec.delays_axis or ("delay", "delay", "s")
         axes[0] = Axis(name, vals, unit, role, {"source": "given values"})
     if overrides.get("kind"):
         kind = overrides["kind"]

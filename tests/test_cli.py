@@ -12,23 +12,15 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import copy_example, shared_dataset
 from pipeline_helpers import tree_digest
 
 from nmrilt.cli import main
-from nmrilt.watch import STATE_NAME, expected_size
+from nmrilt.readers import expected_data_size
+from nmrilt.watch import STATE_NAME
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "example_datasets"
 SMALL = ("bruker_t1ir_pseudo2d", "bruker_t2cpmg_pseudo2d", "varian_t1_arrayed.fid")
 FAST = ["--formats", "png", "--set", 'shift_mode="sum"', "--set", "max_iter=30"]
-
-
-def _copy(name: str, dest: Path) -> Path:
-    src = EXAMPLES / name
-    if not src.is_dir():
-        pytest.skip(f"example dataset {name} not generated")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("nmrilt"))
-    return dest
 
 
 @pytest.fixture
@@ -36,8 +28,8 @@ def tree(tmp_path):
     """A data tree: user/<name>/ for the small examples, plus a corrupted folder."""
     root = tmp_path / "data"
     for name in SMALL:
-        _copy(name, root / "user" / name)
-    bad = _copy("bruker_t1ir_pseudo2d", root / "user" / "corrupt" / "7")
+        copy_example(name, root / "user" / name)
+    bad = copy_example("bruker_t1ir_pseudo2d", root / "user" / "corrupt" / "7")
     (bad / "vdlist").unlink()                      # the delays the reader needs are gone
     (bad / "pulseprogram").write_text("; nothing here\n")
     (bad / "acqus").write_text((bad / "acqus").read_text().replace("<t1ir>", "<mystery>"))
@@ -49,7 +41,7 @@ def _results(root: Path) -> list[str]:
 
 
 def test_run_exit_codes_and_output(tmp_path, capsys):
-    exp = _copy("bruker_t2cpmg_pseudo2d", tmp_path / "exp")
+    exp = copy_example("bruker_t2cpmg_pseudo2d", tmp_path / "exp")
     assert main(["run", str(exp), *FAST]) == 0
     assert "results in" in capsys.readouterr().out
     assert (exp / "nmrilt" / "map.png").is_file()
@@ -63,7 +55,7 @@ def test_input_errors_exit_2_with_one_line(tmp_path, capsys):
     assert main(["-q", "run", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("nmrilt: error:") and "Traceback" not in err
-    exp = _copy("bruker_t2cpmg_pseudo2d", tmp_path / "exp")
+    exp = copy_example("bruker_t2cpmg_pseudo2d", tmp_path / "exp")
     assert main(["-q", "run", str(exp), "--set", "shift_mode=bogus"]) == 2
     assert "shift_mode" in capsys.readouterr().err
     assert main(["-q", "run", str(exp), "--set", "nonsense"]) == 2
@@ -103,9 +95,9 @@ def test_batch_with_out_mirrors_the_tree(tree, tmp_path):
 def test_watch_processes_finished_acquisitions_once_and_survives_bad_data(tree, capsys):
     # an acquisition still running: the ser holds only part of what the TDs promise
     running = tree / "user" / "running"
-    _copy("bruker_t2cpmg_pseudo2d", running)
+    copy_example("bruker_t2cpmg_pseudo2d", running)
     full_ser = (running / "ser").read_bytes()
-    assert expected_size(running) == len(full_ser)
+    assert expected_data_size(running) == len(full_ser)
     (running / "ser").write_bytes(full_ser[: len(full_ser) // 2])
     before = tree_digest(tree)
 
@@ -132,7 +124,7 @@ def test_watch_processes_finished_acquisitions_once_and_survives_bad_data(tree, 
 
 
 def test_plot_and_info_commands(tmp_path, capsys):
-    exp = _copy("bruker_t1ir_pseudo2d", tmp_path / "exp")
+    exp = copy_example("bruker_t1ir_pseudo2d", tmp_path / "exp")
     assert main(["-q", "run", str(exp), *FAST]) == 0
     figs = tmp_path / "figs"
     assert main(["plot", str(exp / "nmrilt" / "result.h5"), "--out", str(figs),
@@ -144,15 +136,10 @@ def test_plot_and_info_commands(tmp_path, capsys):
     assert "t1_ir" in text and "vd" in text
 
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-
-
 @pytest.mark.shared
 def test_real_bruker_folder_with_unknown_pulse_program(tmp_path, capsys):
     """DNPLab 15N T1 (local pulse program): refused with the fix, then run via nmrilt.toml."""
-    src = SHARED / "dnplab_15n_t1_304"
-    if not src.is_dir():
-        pytest.skip("../shared/datasets/dnplab_15n_t1_304 is absent")
+    src = shared_dataset("dnplab_15n_t1_304")
     exp = tmp_path / "304"
     shutil.copytree(src, exp)
     before = tree_digest(exp)
@@ -177,13 +164,13 @@ def test_one_dimensional_folders_are_not_batch_experiments(tmp_path):
     bruker_1d.mkdir(parents=True)
     (bruker_1d / "acqus").write_text("##$TD= 1024\n")
     (bruker_1d / "fid").write_bytes(b"\0" * 4096)
-    varian_1d = _copy("varian_t1_arrayed.fid", root / "b" / "one.fid")
+    varian_1d = copy_example("varian_t1_arrayed.fid", root / "b" / "one.fid")
     head = "arraydim 7 1 1e+18 -1e+18 0 2 1 0 1 64\n"
     text = (varian_1d / "procpar").read_text()
     assert head + "1 12" in text
     (varian_1d / "procpar").write_text(text.replace(head + "1 12", head + "1 1"))
-    arrayed = _copy("varian_t1_arrayed.fid", root / "c" / "t1.fid")
-    pseudo = _copy("bruker_t1ir_pseudo2d", root / "d" / "5")
+    arrayed = copy_example("varian_t1_arrayed.fid", root / "c" / "t1.fid")
+    pseudo = copy_example("bruker_t1ir_pseudo2d", root / "d" / "5")
     assert find_experiments(root) == [arrayed, pseudo]
 
 
@@ -193,7 +180,7 @@ def test_watch_processes_a_halted_acquisition_after_stale_after(tmp_path):
     from nmrilt.watch import watch
 
     root = tmp_path / "data"
-    exp = _copy("bruker_t2cpmg_pseudo2d", root / "halted")
+    exp = copy_example("bruker_t2cpmg_pseudo2d", root / "halted")
     ser = (exp / "ser").read_bytes()
     (exp / "ser").write_bytes(ser[: len(ser) * 3 // 4])
     summary = watch(root, interval=0, max_polls=2, stale_after_s=0.0, progress=False,

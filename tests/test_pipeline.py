@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import copy_example
+from conftest import truth as _truth
 from pipeline_helpers import tree_digest
 
 import nmrilt
@@ -18,20 +18,11 @@ from nmrilt import pipeline
 from nmrilt.errors import OutputError, ResultExistsError
 from nmrilt.results import read_result
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "example_datasets"
 
 
 def _copy(name: str, dest: Path) -> Path:
-    src = EXAMPLES / name
-    if not src.is_dir():
-        pytest.skip(f"example dataset {name} not generated")
-    target = dest / name
-    shutil.copytree(src, target, ignore=shutil.ignore_patterns("nmrilt"))
-    return target
-
-
-def _truth(name: str) -> dict:
-    return json.loads((EXAMPLES / f"{name}.truth.json").read_text())
+    """Example ``name`` copied to ``dest/name``."""
+    return copy_example(name, dest / name)
 
 
 def _peaks(folder: Path) -> list[dict]:

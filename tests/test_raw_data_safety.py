@@ -8,25 +8,14 @@ one-line error.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
+from conftest import copy_example as _copy
 from pipeline_helpers import tree_digest
 
 from nmrilt.cli import main
 from nmrilt.outdir import MANIFEST_NAME, is_nmrilt_result
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "example_datasets"
 FAST = ["--formats", "png", "--set", 'shift_mode="sum"', "--set", "max_iter=20"]
-
-
-def _copy(name: str, dest: Path) -> Path:
-    src = EXAMPLES / name
-    if not src.is_dir():
-        pytest.skip(f"example dataset {name} not generated")
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("nmrilt"))
-    return dest
 
 
 @pytest.fixture

@@ -2,41 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 import warnings
 from pathlib import Path
 
-import nmrglue as ng
 import numpy as np
 import pytest
+from conftest import EXAMPLES, copy_example, edit_jcamp, truth
 
 import nmrilt
 from nmrilt.errors import ReadWarning
 from nmrilt.readers import describe
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "example_datasets"
 BRUKER = ["bruker_t1ir_pseudo2d", "bruker_t2cpmg_pseudo2d", "bruker_t1t2_pseudo3d",
           "bruker_diffusion_pseudo2d"]
 GAMMA_1H = 267.5221874e6
 
 
-def truth(name: str) -> dict:
-    return json.loads((EXAMPLES / f"{name}.truth.json").read_text())
-
-
 def truth_axis(name: str, i: int = 0) -> list[float]:
     return truth(name)["axes"][i]["values"]
-
-
-def copy_example(name: str, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(EXAMPLES / name, tmp_path / name))
-
-
-def edit_jcamp(path: Path, **changes) -> None:
-    dic = ng.bruker.read_jcamp(str(path))
-    dic.update(changes)
-    ng.bruker.write_jcamp(dic, str(path), overwrite=True)
 
 
 def raw_ints(folder: Path, td: int) -> np.ndarray:
@@ -132,7 +115,7 @@ def test_pseudo3d_aqseq_321_puts_f1_vd_outermost():
 
 
 def test_pseudo3d_aqseq_312_reorders_loops(tmp_path):
-    folder = copy_example("bruker_t1t2_pseudo3d", tmp_path)
+    folder = copy_example("bruker_t1t2_pseudo3d", tmp_path / "bruker_t1t2_pseudo3d")
     ref = nmrilt.read(EXAMPLES / "bruker_t1t2_pseudo3d")
     raw = raw_ints(folder, 1024).reshape(12, 12, -1)  # (vd, vc, points) as written (321)
     np.ascontiguousarray(raw.transpose(1, 0, 2)).tofile(folder / "ser")  # vc outer now
@@ -145,7 +128,7 @@ def test_pseudo3d_aqseq_312_reorders_loops(tmp_path):
 
 
 def test_truncated_ser_keeps_complete_rows_and_warns(tmp_path):
-    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path)
+    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path / "bruker_t1ir_pseudo2d")
     raw = (folder / "ser").read_bytes()
     per_fid = 2048 * 4
     (folder / "ser").write_bytes(raw[: 7 * per_fid + per_fid // 3])
@@ -158,7 +141,7 @@ def test_truncated_ser_keeps_complete_rows_and_warns(tmp_path):
 
 
 def test_truncated_pseudo3d_keeps_complete_outer_planes(tmp_path):
-    folder = copy_example("bruker_t1t2_pseudo3d", tmp_path)
+    folder = copy_example("bruker_t1t2_pseudo3d", tmp_path / "bruker_t1t2_pseudo3d")
     raw = (folder / "ser").read_bytes()
     (folder / "ser").write_bytes(raw[: (3 * 12 + 5) * 4096])
     with pytest.warns(ReadWarning, match="keeping the first 36"):
@@ -168,7 +151,7 @@ def test_truncated_pseudo3d_keeps_complete_outer_planes(tmp_path):
 
 
 def test_list_longer_than_td_is_truncated_with_warning(tmp_path):
-    folder = copy_example("bruker_t2cpmg_pseudo2d", tmp_path)
+    folder = copy_example("bruker_t2cpmg_pseudo2d", tmp_path / "bruker_t2cpmg_pseudo2d")
     with (folder / "vclist").open("a") as fh:
         fh.write("4096\n6000\n")
     with pytest.warns(ReadWarning, match="14 entries but acqu2s TD is 12"):
@@ -188,7 +171,7 @@ def _rewrite_ser(folder: Path, td: int, dtype: str, per_block: int) -> None:
                          [(">i4", 0, 1, 256), ("<f8", 2, 0, 128), (">f8", 2, 1, 128)])
 def test_byte_order_and_data_type_variants_read_identically(tmp_path, dtype, dtypa, bytorda,
                                                             per_block):
-    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path)
+    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path / "bruker_t1ir_pseudo2d")
     _rewrite_ser(folder, 2000, dtype, per_block)
     edit_jcamp(folder / "acqus", DTYPA=dtypa, BYTORDA=bytorda)
     exp = nmrilt.read(folder)
@@ -197,7 +180,7 @@ def test_byte_order_and_data_type_variants_read_identically(tmp_path, dtype, dty
 
 
 def test_nmrilt_toml_recipe_reads_unknown_pulse_program(tmp_path):
-    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path)
+    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path / "bruker_t1ir_pseudo2d")
     edit_jcamp(folder / "acqus", PULPROG="my_local_ir")
     (folder / "nmrilt.toml").write_text('[experiment]\nkind = "t1_ir"\naxes = ["vdlist"]\n')
     exp = nmrilt.read(folder)
@@ -207,7 +190,7 @@ def test_nmrilt_toml_recipe_reads_unknown_pulse_program(tmp_path):
 
 
 def test_toml_axis_table_scales_a_list(tmp_path):
-    folder = copy_example("bruker_t2cpmg_pseudo2d", tmp_path)
+    folder = copy_example("bruker_t2cpmg_pseudo2d", tmp_path / "bruker_t2cpmg_pseudo2d")
     edit_jcamp(folder / "acqus", PULPROG="my_cpmg")
     (folder / "nmrilt.toml").write_text(
         '[experiment]\nkind = "t2_cpmg"\n'
@@ -219,7 +202,7 @@ def test_toml_axis_table_scales_a_list(tmp_path):
 
 
 def test_delays_override_replaces_axis(tmp_path):
-    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path)
+    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path / "bruker_t1ir_pseudo2d")
     (folder / "vdlist").unlink()
     delays = np.linspace(0.1, 1.1, 11)
     exp = nmrilt.read(folder, kind="t1_ir", delays=delays)
@@ -228,14 +211,14 @@ def test_delays_override_replaces_axis(tmp_path):
 
 
 def test_pulse_program_override_uses_builtin_recipe(tmp_path):
-    folder = copy_example("bruker_t2cpmg_pseudo2d", tmp_path)
+    folder = copy_example("bruker_t2cpmg_pseudo2d", tmp_path / "bruker_t2cpmg_pseudo2d")
     edit_jcamp(folder / "acqus", PULPROG="cpmg_local")
     exp = nmrilt.read(folder, pulse_program="cpmg")
     assert exp.kind == "t2_cpmg"
 
 
 def test_inline_pulse_program_list_is_used_when_vdlist_is_absent(tmp_path):
-    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path)
+    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path / "bruker_t1ir_pseudo2d")
     (folder / "vdlist").unlink()
     values = " ".join(truth("bruker_t1ir_pseudo2d")["lists"]["vdlist"])
     with (folder / "pulseprogram").open("a") as fh:
@@ -279,7 +262,7 @@ def test_reading_examples_raises_no_warning():
 
 
 def test_pipeline_read_table_in_nmrilt_toml_is_honoured(tmp_path):
-    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path)
+    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path / "bruker_t1ir_pseudo2d")
     edit_jcamp(folder / "acqus", PULPROG="my_local_sr")
     (folder / "nmrilt.toml").write_text(
         '[read]\nkind = "t1_sr"\npdata = 1\n\n[processing]\nline_broadening_hz = 1.0\n')
@@ -289,7 +272,7 @@ def test_pipeline_read_table_in_nmrilt_toml_is_honoured(tmp_path):
 
 
 def test_vtlist_temperature_series_via_axes_override(tmp_path):
-    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path)
+    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path / "bruker_t1ir_pseudo2d")
     edit_jcamp(folder / "acqus", PULPROG="zg")
     temps = np.linspace(280.0, 330.0, 11)
     (folder / "vtlist").write_text("\n".join(f"{t:.1f}" for t in temps) + "\n")
@@ -301,7 +284,7 @@ def test_vtlist_temperature_series_via_axes_override(tmp_path):
 
 
 def test_toml_with_only_pipeline_sections_is_not_a_recipe(tmp_path):
-    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path)
+    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path / "bruker_t1ir_pseudo2d")
     (folder / "nmrilt.toml").write_text("[inversion]\nmax_iter = 5\n")
     exp = nmrilt.read(folder)
     assert exp.kind == "t1_ir" and folder / "nmrilt.toml" not in exp.files
@@ -309,7 +292,7 @@ def test_toml_with_only_pipeline_sections_is_not_a_recipe(tmp_path):
 
 @pytest.mark.parametrize("keep_td_indirect", [True, False])
 def test_missing_acqu2s_falls_back_to_td_indirect_or_file_size(tmp_path, keep_td_indirect):
-    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path)
+    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path / "bruker_t1ir_pseudo2d")
     (folder / "acqu2s").unlink()
     (folder / "acqu2").unlink()
     if not keep_td_indirect:
@@ -320,7 +303,7 @@ def test_missing_acqu2s_falls_back_to_td_indirect_or_file_size(tmp_path, keep_td
 
 
 def test_plain_1d_fid_reads_as_one_direct_axis(tmp_path):
-    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path)
+    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path / "bruker_t1ir_pseudo2d")
     raw = (folder / "ser").read_bytes()
     (folder / "fid").write_bytes(raw[: 2048 * 4])
     for name in ("ser", "acqu2s", "acqu2"):

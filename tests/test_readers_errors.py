@@ -7,8 +7,8 @@ import hashlib
 import shutil
 from pathlib import Path
 
-import nmrglue as ng
 import pytest
+from conftest import EXAMPLES, copy_example, edit_jcamp
 
 import nmrilt
 from nmrilt.errors import (
@@ -23,18 +23,10 @@ from nmrilt.errors import (
     UnsupportedDataTypeError,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "example_datasets"
-
 
 @pytest.fixture
 def t1ir(tmp_path) -> Path:
-    return Path(shutil.copytree(EXAMPLES / "bruker_t1ir_pseudo2d", tmp_path / "t1ir" / "1"))
-
-
-def edit_jcamp(path: Path, **changes) -> None:
-    dic = ng.bruker.read_jcamp(str(path))
-    dic.update(changes)
-    ng.bruker.write_jcamp(dic, str(path), overwrite=True)
+    return copy_example("bruker_t1ir_pseudo2d", tmp_path / "t1ir" / "1")
 
 
 def test_missing_list(t1ir):
@@ -151,7 +143,7 @@ def test_reading_never_writes(tmp_path):
 
 def test_parent_folder_of_experiments_names_them(tmp_path):
     for expno in ("1", "2"):
-        shutil.copytree(EXAMPLES / "bruker_t1ir_pseudo2d", tmp_path / "study" / expno)
+        copy_example("bruker_t1ir_pseudo2d", tmp_path / "study" / expno)
     with pytest.raises(NotAnExperimentError, match="give one of them: 1, 2"):
         nmrilt.read(tmp_path / "study")
 
@@ -175,7 +167,7 @@ def test_unknown_read_option_is_rejected(t1ir):
 
 
 def test_unknown_pulse_program_suggests_the_kind_the_lists_point_to(tmp_path):
-    folder = Path(shutil.copytree(EXAMPLES / "bruker_t2cpmg_pseudo2d", tmp_path / "cpmg"))
+    folder = copy_example("bruker_t2cpmg_pseudo2d", tmp_path / "cpmg")
     edit_jcamp(folder / "acqus", PULPROG="my_cpmg")
     with pytest.raises(UnknownPulseProgramError) as info:
         nmrilt.read(folder)

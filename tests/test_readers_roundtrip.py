@@ -7,21 +7,14 @@ component (log-weighted centroid of the main lobe) must lie within 15 % of the t
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import EXAMPLES, truth
 
 import nmrilt
 from nmrilt.solver.grids import tau_grid
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "example_datasets"
 TOLERANCE = 0.15
-
-
-def truth(name: str) -> dict:
-    return json.loads((EXAMPLES / f"{name}.truth.json").read_text())
 
 
 def spectra(exp: nmrilt.Experiment) -> tuple[np.ndarray, np.ndarray]:

@@ -6,25 +6,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SHARED_DATASETS, shared_dataset
 
 import nmrilt
 from nmrilt.errors import UnknownPulseProgramError
 from nmrilt.readers import describe
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
-DNPLAB = SHARED / "dnplab_15n_t1_304"
-NMRPY = SHARED / "nmrpy_varian_arrayed_nt" / "test1.fid"
+DNPLAB = SHARED_DATASETS / "dnplab_15n_t1_304"
+NMRPY = SHARED_DATASETS / "nmrpy_varian_arrayed_nt" / "test1.fid"
 
 pytestmark = pytest.mark.shared
 
 
-def need(path: Path) -> None:
-    if not path.exists():
-        pytest.skip(f"{path} not present (public datasets live in ../shared/datasets)")
-
-
 def test_dnplab_unknown_pulse_program_says_exactly_what_to_add():
-    need(DNPLAB)
+    shared_dataset("dnplab_15n_t1_304")
     with pytest.raises(UnknownPulseProgramError) as info:
         nmrilt.read(DNPLAB)
     msg = str(info.value)
@@ -36,7 +31,7 @@ def test_dnplab_unknown_pulse_program_says_exactly_what_to_add():
 
 
 def test_dnplab_big_endian_t1_reads_with_kind_override():
-    need(DNPLAB)
+    shared_dataset("dnplab_15n_t1_304")
     exp = nmrilt.read(DNPLAB, kind="t1_ir")
     raw = exp.meta["raw"]["acqus"]
     assert raw["BYTORDA"] == 1 and raw["DTYPA"] == 0 and raw["TD"] // 2 == 7983
@@ -55,7 +50,7 @@ def test_dnplab_big_endian_t1_reads_with_kind_override():
 
 
 def test_dnplab_data_match_nmrglue_after_padding_trim():
-    need(DNPLAB)
+    shared_dataset("dnplab_15n_t1_304")
     import nmrglue as ng
 
     exp = nmrilt.read(DNPLAB, kind="t1_ir")
@@ -66,7 +61,7 @@ def test_dnplab_data_match_nmrglue_after_padding_trim():
 
 
 def test_dnplab_toml_recipe_in_a_copy(tmp_path):
-    need(DNPLAB)
+    shared_dataset("dnplab_15n_t1_304")
     import shutil
 
     copy = Path(shutil.copytree(DNPLAB, tmp_path / "304"))
@@ -79,7 +74,7 @@ def test_dnplab_toml_recipe_in_a_copy(tmp_path):
 
 
 def test_nmrpy_varian_arrayed_nt_is_an_index_axis():
-    need(NMRPY)
+    shared_dataset("nmrpy_varian_arrayed_nt/test1.fid")
     exp = nmrilt.read(NMRPY)
     assert exp.data.shape == (24, 15542)
     ax = exp.axes[0]

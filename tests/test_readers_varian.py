@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import nmrglue as ng
 import numpy as np
 import pytest
+from conftest import EXAMPLES, copy_example
+from conftest import truth as example_truth
 
 import nmrilt
 from nmrilt.errors import ReadWarning, TruncatedDataError
 from nmrilt.readers.varian import split_array
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "example_datasets"
 NAME = "varian_t1_arrayed.fid"
 
 
 def truth() -> dict:
-    return json.loads((EXAMPLES / f"{NAME}.truth.json").read_text())
+    return example_truth(NAME)
 
 
 def test_arrayed_d2_becomes_delay_axis_in_seconds():
@@ -78,7 +77,7 @@ def _rewrite(folder: Path, array: str, params: dict[str, list], data: np.ndarray
 
 
 def test_two_arrayed_parameters_give_two_axes(tmp_path):
-    folder = Path(shutil.copytree(EXAMPLES / NAME, tmp_path / NAME))
+    folder = copy_example(NAME, tmp_path / NAME)
     ref = nmrilt.read(folder)
     data = np.asarray(ref.data, dtype=np.complex64)  # 12 rows -> 3 (bigtau) x 4 (d2)
     _rewrite(folder, "bigtau,d2", {"bigtau": [0.01, 0.02, 0.04], "d2": [0.1, 0.2, 0.4, 0.8]},
@@ -91,7 +90,7 @@ def test_two_arrayed_parameters_give_two_axes(tmp_path):
 
 
 def test_short_varian_fid_keeps_complete_rows(tmp_path):
-    folder = Path(shutil.copytree(EXAMPLES / NAME, tmp_path / NAME))
+    folder = copy_example(NAME, tmp_path / NAME)
     ref = nmrilt.read(folder)
     data = np.asarray(ref.data[:9], dtype=np.complex64)
     _rewrite(folder, "d2", {}, data)
@@ -109,7 +108,7 @@ def test_kind_override_for_varian(tmp_path):
 
 
 def test_gzlvl_array_with_gcal_del_gt1_gives_b_values(tmp_path):
-    folder = Path(shutil.copytree(EXAMPLES / NAME, tmp_path / NAME))
+    folder = copy_example(NAME, tmp_path / NAME)
     data = np.asarray(nmrilt.read(folder).data, dtype=np.complex64)
     levels = np.linspace(500, 30000, 12)
     gcal, big, small = 0.002, 0.1, 0.002  # G/cm per DAC unit, s, s
@@ -123,7 +122,7 @@ def test_gzlvl_array_with_gcal_del_gt1_gives_b_values(tmp_path):
 
 
 def test_gzlvl_array_without_gcal_stays_in_dac_units(tmp_path):
-    folder = Path(shutil.copytree(EXAMPLES / NAME, tmp_path / NAME))
+    folder = copy_example(NAME, tmp_path / NAME)
     data = np.asarray(nmrilt.read(folder).data, dtype=np.complex64)
     _rewrite(folder, "gzlvl1", {"gzlvl1": np.arange(12) * 100}, data)
     exp = nmrilt.read(folder)
