@@ -88,7 +88,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "cmap_signed": "RdBu_r",
         "cmap_positive": "viridis",
         # a component is listed when |integral| >= this fraction of the strongest one
-        # of the same ppm region (see nmrilt.results.components)
+        # of the same ppm region (see nmrilt.output.components)
         "peak_threshold": 0.15,
         # also write the map as a TopSpin processed dataset pdata/<N> of a Bruker
         # experiment (nmrilt.topspin); topspin_procno 0: nmrilt's own or the first free >= 999

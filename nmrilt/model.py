@@ -8,6 +8,7 @@ layer may use them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from . import __version__
 
-__all__ = ["Dimension", "Problem", "Result"]
+__all__ = ["Dimension", "Problem", "Result", "from_inversion"]
 
 
 @dataclass(frozen=True)
@@ -159,3 +160,59 @@ class Result:
     def with_path(self, path: Path) -> Result:
         """Copy of this result that records where it lives."""
         return replace(self, path=Path(path))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)
+
+
+def from_inversion(
+    problem: Problem,
+    inversion: Any,
+    settings: dict[str, Any] | None = None,
+    sums: dict[str, str] | None = None,
+) -> Result:
+    """Combine a :class:`Problem` and the solver's result."""
+    parameters = {
+        "settings": _jsonable(settings or {}),
+        "choices": _jsonable(problem.choices),
+        "solver": _jsonable(getattr(inversion, "options", {})),
+        "meta": _jsonable(problem.meta),
+    }
+    info = {
+        "converged": bool(getattr(inversion, "converged", False)),
+        "iterations": int(getattr(inversion, "iterations", 0)),
+        "message": str(getattr(inversion, "message", "")),
+        "elapsed_s": float(getattr(inversion, "elapsed_s", 0.0)),
+    }
+    conv = getattr(inversion, "convergence", None)
+    return Result(
+        g=np.asarray(inversion.g, float),
+        fit=np.asarray(inversion.fit, float),
+        residuals=np.asarray(inversion.residuals, float),
+        data=np.asarray(problem.data, float),
+        t=tuple(np.asarray(x, float) for x in problem.t),
+        tau=tuple(np.asarray(x, float) for x in problem.tau),
+        dims=problem.dims,
+        scale=np.asarray(problem.scale, float),
+        sigma=float(problem.sigma),
+        parameters=parameters,
+        info=info,
+        convergence=np.asarray(conv if conv is not None else [], float),
+        source=str(problem.source),
+        kind=problem.kind,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        checksums=dict(sums or {}),
+    )

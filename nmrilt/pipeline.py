@@ -2,7 +2,7 @@
 
 ``run`` wires the layers: settings (:mod:`nmrilt.config`) -> :func:`nmrilt.read` ->
 :func:`nmrilt.processing.process` -> :func:`nmrilt.invert` -> ``result.h5``, ``peaks.csv``,
-``report.txt`` and ``map.png/pdf/svg`` (:mod:`nmrilt.results`, :mod:`nmrilt.plotting`).
+``report.txt`` and ``map.png/pdf/svg`` (:mod:`nmrilt.output`).
 
 Output is all-or-nothing: everything is written into a hidden temporary folder beside the
 output folder, which is renamed to ``<expdir>/nmrilt`` (or ``out``) only when complete.
@@ -22,24 +22,19 @@ from typing import Any
 
 from . import config as _config
 from .errors import NotAnExperimentError, OutputError
-from .outdir import (
+from .model import Result, from_inversion
+from .output.files import (
     OUTPUT_NAME,
     RESULT_FILE,
     check_output_location,
     check_replaceable,
+    checksums,
+    umask,
     write_manifest,
 )
+from .output.hdf5 import read_result, write_h5
+from .output.report import write_peaks_csv, write_report
 from .processing import process
-from .results import (
-    Result,
-    _umask,
-    checksums,
-    from_inversion,
-    read_result,
-    write_h5,
-    write_peaks_csv,
-    write_report,
-)
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +63,7 @@ def _staging_dir(outdir: Path) -> Path:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".tmp", dir=parent))
-        os.chmod(staging, 0o777 & ~_umask())
+        os.chmod(staging, 0o777 & ~umask())
     except OSError as exc:
         raise OutputError(
             f"cannot write results into {parent} ({exc.strerror or exc}); the folder is "
@@ -95,7 +90,7 @@ def _publish(staging: Path, outdir: Path, force: bool) -> None:
 
 def write_outputs(result: Result, folder: Path, settings: dict[str, Any]) -> list[Path]:
     """Write every result file into ``folder`` (each one atomically)."""
-    from .plotting import plot_result
+    from .output.plotting import plot_result
 
     out = settings["output"]
     folder = Path(folder)
@@ -228,7 +223,7 @@ def replot(result_path: str | Path, out: str | Path | None = None, **output: Any
         Keys of the ``output`` settings (``formats``, ``width_mm``, ``font_size`` ...);
         by default those stored in the result.
     """
-    from .plotting import plot_result
+    from .output.plotting import plot_result
 
     result = read_result(result_path)
     stored = result.parameters.get("settings", {}).get("output", {})

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nmrilt.processing import Dimension
 from nmrilt.readers import Axis, Experiment
-from nmrilt.results import Result
+from nmrilt.model import Dimension, Result
 
 SW_HZ = 4000.0
 SFO1_MHZ = 400.0

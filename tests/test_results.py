@@ -11,7 +11,7 @@ import pytest
 from pipeline_helpers import small_result
 
 from nmrilt.errors import OutputError
-from nmrilt.results import (
+from nmrilt.output import (
     atomic_path,
     components,
     read_result,

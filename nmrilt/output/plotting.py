@@ -1,4 +1,4 @@
-"""Publication figures from a :class:`~nmrilt.results.Result` (matplotlib, Agg backend).
+"""Publication figures from a :class:`~nmrilt.model.Result` (matplotlib, Agg backend).
 
 One figure per result, chosen by the dimensions:
 
@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from .processing import Dimension, ppm_segments, true_runs
-from .results import Result, atomic_path
+from ..model import Dimension, Result
+from .components import ppm_segments, true_runs
+from .files import atomic_path
 
 MM_PER_INCH = 25.4
 _SUBSCRIPT = {"T1": "$T_1$", "T2": "$T_2$", "D": "$D$"}
@@ -298,7 +299,7 @@ def plot_result(
     Parameters
     ----------
     result : Result
-        From :func:`nmrilt.pipeline.run` or :func:`nmrilt.results.read_result`.
+        From :func:`nmrilt.pipeline.run` or :func:`nmrilt.output.read_result`.
     outdir : path
         Existing folder.
     formats : sequence of str
