@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-
 from nmrilt.readers import Axis, Experiment
+
 from nmrilt.model import Dimension, Result
 
 SW_HZ = 4000.0
