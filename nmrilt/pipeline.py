@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -176,8 +177,7 @@ def run(
         for note in notes:
             log.warning("%s: %s", expdir, note)
         sums = checksums(exp.files, expdir if expdir.is_dir() else expdir.parent)
-        result = from_inversion(problem, inversion, resolved, sums)
-        result.parameters["warnings"] = notes
+        result = from_inversion(problem, inversion, resolved, sums, notes)
         write_outputs(result, staging, resolved)
         write_manifest(staging, __version__)
         _publish(staging, outdir, force)
@@ -193,7 +193,7 @@ def run(
             view = write_topspin_procno(result, expdir, topspin_procno, force)
         except OutputError as exc:
             raise OutputError(f"results are in {outdir}, but not the TopSpin view: {exc}") from None
-        result.info["topspin"] = str(view)
+        result = replace(result, topspin=Path(view))
     return result
 
 

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from .errors import OutputError, ResultExistsError
-from .model import Result
+from .model import Result, jsonable
 
 log = logging.getLogger(__name__)
 
@@ -164,9 +164,9 @@ def _title(result: Result, description: str) -> str:
     return "\n".join([
         f"nmrilt {description}",
         (f"nmrilt {result.version}, {result.created or 'unknown time'}; "
-         f"converged={result.info.get('converged')}, {result.info.get('iterations')} iterations"),
+         f"converged={result.converged}, {result.iterations} iterations"),
         f"result: {result.path or '(not written)'}",
-        f"settings: {json.dumps(used, sort_keys=True, separators=(',', ':'))}",
+        f"settings: {json.dumps(jsonable(used), sort_keys=True, separators=(',', ':'))}",
     ]) + "\n"
 
 

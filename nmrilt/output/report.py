@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model import Result
+from ..model import Result, jsonable
 from .components import SUPPORT_FRACTION, components
 from .files import write_text
 
@@ -53,18 +53,17 @@ def report_text(result: Result, threshold: float = 0.15) -> str:
     lines += [
         "",
         f"noise sigma per spectrum point: {result.sigma:.4g}",
-        f"solver: converged={result.info.get('converged')} iterations="
-        f"{result.info.get('iterations')} time={result.info.get('elapsed_s', 0):.1f} s "
-        f"message: {result.info.get('message', '')}",
+        f"solver: converged={result.converged} iterations={result.iterations} "
+        f"time={result.elapsed_s:.1f} s message: {result.message}",
         f"residuals (unit-noise data): rms {np.sqrt(np.mean(res**2)):.3f}, "
         f"mean {np.mean(res):.3f}  (rms near 1 means the fit reaches the noise)",
         "",
         "processing choices:",
     ]
     for k, v in p.get("choices", {}).items():
-        lines.append(f"  {k}: {json.dumps(v)}")
-    if p.get("warnings"):
-        lines += ["", "warnings:"] + [f"  {w}" for w in p["warnings"]]
+        lines.append(f"  {k}: {json.dumps(jsonable(v))}")
+    if result.warnings:
+        lines += ["", "warnings:"] + [f"  {w}" for w in result.warnings]
     listed, minor = components(result, threshold, with_minor=True)
     lines += ["", f"components (connected |g| > {SUPPORT_FRACTION:g} max|g|; listed when "
               f"|integral| >= {threshold:g} x the strongest of the same ppm region):"]
