@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ def ppm_segments(ppm: np.ndarray) -> list[tuple[int, int]]:
     step = np.abs(np.diff(ppm))
     gap = step > 1.5 * float(np.median(step))
     cuts = [0] + [int(i) + 1 for i in np.flatnonzero(gap)] + [ppm.size]
-    return list(zip(cuts[:-1], cuts[1:]))
+    return list(pairwise(cuts))
 
 
 #: A point belongs to a component when ``|g|`` exceeds this fraction of ``max|g|``.

@@ -37,8 +37,8 @@ def report_text(result: Result, threshold: float = 0.15) -> str:
     lines = [
         f"nmrilt {result.version} result, created {result.created}",
         f"source:        {result.source}",
-        f"kind:          {result.kind}   pulse program: {meta.get('pulse_program', '?')}"
-        f"   nucleus: {meta.get('nucleus', '?')}",
+        (f"kind:          {result.kind}   pulse program: {meta.get('pulse_program', '?')}"
+         f"   nucleus: {meta.get('nucleus', '?')}"),
         f"data shape:    {result.data.shape}   distribution shape: {result.g.shape}",
         "",
         "dimensions:",
@@ -53,10 +53,10 @@ def report_text(result: Result, threshold: float = 0.15) -> str:
     lines += [
         "",
         f"noise sigma per spectrum point: {result.sigma:.4g}",
-        f"solver: converged={result.converged} iterations={result.iterations} "
-        f"time={result.elapsed_s:.1f} s message: {result.message}",
-        f"residuals (unit-noise data): rms {np.sqrt(np.mean(res**2)):.3f}, "
-        f"mean {np.mean(res):.3f}  (rms near 1 means the fit reaches the noise)",
+        (f"solver: converged={result.converged} iterations={result.iterations} "
+         f"time={result.elapsed_s:.1f} s message: {result.message}"),
+        (f"residuals (unit-noise data): rms {np.sqrt(np.mean(res**2)):.3f}, "
+         f"mean {np.mean(res):.3f}  (rms near 1 means the fit reaches the noise)"),
         "",
         "processing choices:",
     ]
@@ -65,8 +65,8 @@ def report_text(result: Result, threshold: float = 0.15) -> str:
     if result.warnings:
         lines += ["", "warnings:"] + [f"  {w}" for w in result.warnings]
     listed, minor = components(result, threshold, with_minor=True)
-    lines += ["", f"components (connected |g| > {SUPPORT_FRACTION:g} max|g|; listed when "
-              f"|integral| >= {threshold:g} x the strongest of the same ppm region):"]
+    lines += ["", (f"components (connected |g| > {SUPPORT_FRACTION:g} max|g|; listed when "
+                   f"|integral| >= {threshold:g} x the strongest of the same ppm region):")]
     for c in listed:
         pos = ", ".join(f"{k}={v:.4g}" for k, v in c.items()
                         if k not in ("component", "sign", "integral", "fraction", "group")
