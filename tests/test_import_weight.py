@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-HEAVY = ("nmrglue", "matplotlib", "h5py")
+HEAVY = ("nmrglue", "matplotlib", "h5py", "scipy")
 
 
 def _loaded_after(*modules: str) -> set[str]:
@@ -27,12 +27,12 @@ def _loaded_after(*modules: str) -> set[str]:
 
 @pytest.mark.parametrize("module", ["nmrilt.model", "nmrilt.output.components",
                                     "nmrilt.output.report"])
-def test_model_and_text_output_load_no_reader_plotting_or_hdf5_library(module):
+def test_model_and_text_output_load_no_reader_plotting_hdf5_or_solver_library(module):
     assert _loaded_after(module) == set()
 
 
-def test_output_package_loads_neither_matplotlib_nor_nmrglue():
-    assert _loaded_after("nmrilt.output") & {"matplotlib", "nmrglue"} == set()
+def test_output_package_loads_neither_matplotlib_nor_nmrglue_nor_the_solver():
+    assert _loaded_after("nmrilt.output") & {"matplotlib", "nmrglue", "scipy"} == set()
 
 
 def test_the_check_sees_a_heavy_import():
