@@ -137,10 +137,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
                  progress=not args.quiet, **_settings(args))
     if not args.quiet:
         print(f"{args.expdir}: results in {result.path} "
-              f"(converged={result.info.get('converged')}, "
-              f"{result.info.get('iterations')} iterations)")
-        if result.info.get("topspin"):
-            print(f"{args.expdir}: TopSpin view in {result.info['topspin']}")
+              f"(converged={result.converged}, "
+              f"{result.iterations} iterations)")
+        if result.topspin is not None:
+            print(f"{args.expdir}: TopSpin view in {result.topspin}")
     return EXIT_OK
 
 

@@ -111,10 +111,10 @@ class OutputSettings:
     cmap_signed: str = "RdBu_r"
     cmap_positive: str = "viridis"
     #: A component is listed when |integral| >= this fraction of the strongest one of the
-    #: same ppm region (see nmrilt.results.components).
+    #: same ppm region (see nmrilt.output.components).
     peak_threshold: float = 0.15
     #: Also write the map as a TopSpin processed dataset pdata/<N> of a Bruker experiment
-    #: (nmrilt.topspin); topspin_procno 0: nmrilt's own or the first free >= 999.
+    #: (nmrilt.output.topspin); topspin_procno 0: nmrilt's own or the first free >= 999.
     topspin: bool = False
     topspin_procno: int = 0
 

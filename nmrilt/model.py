@@ -7,15 +7,21 @@ layer may use them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import __version__
 
-__all__ = ["Dimension", "Problem", "Result"]
+if TYPE_CHECKING:
+    from .solver.inversion import Inversion
+
+__all__ = ["Dimension", "Problem", "Result", "from_inversion", "jsonable"]
 
 
 @dataclass(frozen=True)
@@ -109,53 +115,203 @@ class Problem:
 class Result:
     """A finished inversion with every label needed to plot and report it.
 
+    Composes the solver's :class:`~nmrilt.solver.Inversion` (the distribution, fit,
+    residuals, grids and the solver's own record) with the labels and provenance of the
+    problem.  The solver's fields read through as properties (``result.g``,
+    ``result.converged``, ``result.stats`` ...), so there is one copy of each.  Immutable:
+    the mappings are read-only views (:class:`types.MappingProxyType`, nested ones too)
+    and ``warnings`` is a tuple; build a new result with :func:`dataclasses.replace`.
+
     Attributes
     ----------
-    g : numpy.ndarray
-        Distribution, shape ``tuple(len(tau_i))``; in units of the unit-variance data.
-    fit, residuals, data : numpy.ndarray
-        Fitted data, ``data - fit`` and the processed data (unit noise variance).
-    t, tau : tuple of numpy.ndarray
-        Sampling and grid per dimension (identity chemical-shift dimensions: ppm).
+    inversion : Inversion
+        What :func:`nmrilt.invert` returned for the problem's data (unit noise variance).
     dims : tuple of Dimension
-        Labels per dimension.
+        Labels per dimension (their kernels are ``inversion.kernels``).
     scale : numpy.ndarray
         What the data were divided by (multiply ``g`` by it for spectrum units).
     sigma : float
         Noise sigma of one spectrum point.
-    parameters : dict
-        ``settings``, ``choices`` (processing) and ``solver`` (options) — JSON-serialisable.
-    info : dict
-        ``converged``, ``iterations``, ``message``, ``elapsed_s``.
-    convergence : numpy.ndarray
-        Relative change per iteration.
+    parameters : mapping
+        ``settings`` (resolved), ``choices`` (processing) and ``meta`` (experiment) —
+        JSON-serialisable.
+    warnings : tuple of str
+        Warnings raised while reading, processing and inverting.
     source, kind, created, version : str
         Provenance.
-    checksums : dict
+    checksums : mapping
         SHA-256 of every raw file read.
     path : pathlib.Path or None
         Folder the result was written to or read from.
+    topspin : pathlib.Path or None
+        TopSpin processed-data folder (procno) written beside the raw data, if any.
+        Like ``path``, a location rather than content: neither is stored in ``result.h5``.
     """
 
-    g: np.ndarray
-    fit: np.ndarray
-    residuals: np.ndarray
-    data: np.ndarray
-    t: tuple[np.ndarray, ...]
-    tau: tuple[np.ndarray, ...]
+    inversion: Inversion
     dims: tuple[Dimension, ...]
     scale: np.ndarray
     sigma: float
-    parameters: dict[str, Any] = field(default_factory=dict)
-    info: dict[str, Any] = field(default_factory=dict)
-    convergence: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
     source: str = ""
     kind: str = "unknown"
     created: str = ""
     version: str = __version__
-    checksums: dict[str, str] = field(default_factory=dict)
+    checksums: Mapping[str, str] = field(default_factory=dict)
     path: Path | None = None
+    topspin: Path | None = None
+
+    def __post_init__(self) -> None:
+        kernels = tuple(d.kernel for d in self.dims)
+        if kernels != tuple(self.inversion.kernels):
+            raise ValueError(
+                f"Result: dims name kernels {kernels} but the inversion used "
+                f"{tuple(self.inversion.kernels)}; build dims from the same problem"
+            )
+        object.__setattr__(self, "parameters", _frozen(self.parameters))
+        object.__setattr__(self, "checksums", _frozen(self.checksums))
+        object.__setattr__(self, "warnings", tuple(str(w) for w in self.warnings))
+
+    # --- the solver's record, read through --------------------------------------------------
+
+    @property
+    def g(self) -> np.ndarray:
+        """Distribution, shape ``tuple(len(tau_i))``; in units of the unit-variance data."""
+        return self.inversion.g
+
+    @property
+    def fit(self) -> np.ndarray:
+        """Fitted data (unit noise variance)."""
+        return self.inversion.fit
+
+    @property
+    def residuals(self) -> np.ndarray:
+        """``data - fit``."""
+        return self.inversion.residuals
+
+    @property
+    def data(self) -> np.ndarray:
+        """The processed data inverted (unit noise variance)."""
+        return self.inversion.data
+
+    @property
+    def t(self) -> tuple[np.ndarray, ...]:
+        """Sampling per dimension."""
+        return self.inversion.t
+
+    @property
+    def tau(self) -> tuple[np.ndarray, ...]:
+        """Grid per dimension (identity chemical-shift dimensions: ppm)."""
+        return self.inversion.tau
+
+    @property
+    def convergence(self) -> np.ndarray:
+        """Relative change of ``g`` per iteration."""
+        return self.inversion.convergence
+
+    @property
+    def converged(self) -> bool:
+        """True when the solver's relative change fell below its tolerance."""
+        return self.inversion.converged
+
+    @property
+    def iterations(self) -> int:
+        """Outer iterations run."""
+        return self.inversion.iterations
+
+    @property
+    def message(self) -> str:
+        """Why the iteration stopped."""
+        return self.inversion.message
+
+    @property
+    def baseline(self) -> np.ndarray | None:
+        """Fitted offset per identity slice (``baseline=True``), else None."""
+        return self.inversion.baseline
+
+    @property
+    def stats(self) -> Mapping[str, Any]:
+        """Solver diagnostics, including the effective weight ``alpha_00_used`` (read-only)."""
+        return MappingProxyType(self.inversion.stats)
+
+    @property
+    def options(self) -> Mapping[str, Any]:
+        """Every resolved solver option (read-only)."""
+        return MappingProxyType(self.inversion.options)
+
+    @property
+    def elapsed_s(self) -> float:
+        """Wall time of the inversion."""
+        return self.inversion.elapsed_s
 
     def with_path(self, path: Path) -> Result:
         """Copy of this result that records where it lives."""
         return replace(self, path=Path(path))
+
+
+def _frozen(value: Any) -> Any:
+    """Read-only view of a mapping, nested mappings included (lists are kept)."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_frozen(v) for v in value]
+    return value
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types (dicts, lists, str, numbers, bool, None)."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)
+
+
+def from_inversion(
+    problem: Problem,
+    inversion: Inversion,
+    settings: Mapping[str, Any] | None = None,
+    sums: Mapping[str, str] | None = None,
+    warnings: tuple[str, ...] | list[str] = (),
+) -> Result:
+    """Combine a :class:`Problem` and the solver's :class:`~nmrilt.solver.Inversion`.
+
+    Parameters
+    ----------
+    problem : Problem
+        What was inverted.
+    inversion : Inversion
+        The solver's result for ``problem.data``.
+    settings : mapping, optional
+        The resolved settings (recorded in ``parameters["settings"]``).
+    sums : mapping, optional
+        ``{file: SHA-256}`` of the raw files read.
+    warnings : sequence of str
+        Warnings raised on the way.
+    """
+    parameters = {
+        "settings": jsonable(settings or {}),
+        "choices": jsonable(problem.choices),
+        "meta": jsonable(problem.meta),
+    }
+    return Result(
+        inversion=inversion,
+        dims=problem.dims,
+        scale=np.asarray(problem.scale, float),
+        sigma=float(problem.sigma),
+        parameters=parameters,
+        warnings=tuple(warnings),
+        source=str(problem.source),
+        kind=problem.kind,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        checksums=dict(sums or {}),
+    )

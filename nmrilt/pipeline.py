@@ -2,7 +2,7 @@
 
 ``run`` wires the layers: settings (:mod:`nmrilt.config`) -> :func:`nmrilt.read` ->
 :func:`nmrilt.processing.process` -> :func:`nmrilt.invert` -> ``result.h5``, ``peaks.csv``,
-``report.txt`` and ``map.png/pdf/svg`` (:mod:`nmrilt.results`, :mod:`nmrilt.plotting`).
+``report.txt`` and ``map.png/pdf/svg`` (:mod:`nmrilt.output`).
 
 Output is all-or-nothing: everything is written into a hidden temporary folder beside the
 output folder, which is renamed to ``<expdir>/nmrilt`` (or ``out``) only when complete.
@@ -17,29 +17,25 @@ import os
 import shutil
 import tempfile
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from . import config as _config
 from .errors import NotAnExperimentError, OutputError
-from .outdir import (
+from .model import Result, from_inversion
+from .output.files import (
     OUTPUT_NAME,
     RESULT_FILE,
     check_output_location,
     check_replaceable,
+    checksums,
+    umask,
     write_manifest,
 )
+from .output.hdf5 import read_result, write_h5
+from .output.report import write_peaks_csv, write_report
 from .processing import process
-from .results import (
-    Result,
-    _umask,
-    checksums,
-    from_inversion,
-    read_result,
-    write_h5,
-    write_peaks_csv,
-    write_report,
-)
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +64,7 @@ def _staging_dir(outdir: Path) -> Path:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".tmp", dir=parent))
-        os.chmod(staging, 0o777 & ~_umask())
+        os.chmod(staging, 0o777 & ~umask())
     except OSError as exc:
         raise OutputError(
             f"cannot write results into {parent} ({exc.strerror or exc}); the folder is "
@@ -95,7 +91,7 @@ def _publish(staging: Path, outdir: Path, force: bool) -> None:
 
 def write_outputs(result: Result, folder: Path, output: _config.OutputSettings) -> list[Path]:
     """Write every result file into ``folder`` (each one atomically)."""
-    from .plotting import plot_result
+    from .output.plotting import plot_result
 
     folder = Path(folder)
     files = [
@@ -137,7 +133,7 @@ def run(
     -------
     Result
         With ``path`` set to the output folder (and ``info["topspin"]``, the procno folder of
-        the TopSpin view, when ``output.topspin`` is on: :mod:`nmrilt.topspin`).
+        the TopSpin view, when ``output.topspin`` is on: :mod:`nmrilt.output.topspin`).
 
     Raises
     ------
@@ -178,8 +174,7 @@ def run(
         for note in notes:
             log.warning("%s: %s", expdir, note)
         sums = checksums(exp.files, expdir if expdir.is_dir() else expdir.parent)
-        result = from_inversion(problem, inversion, resolved.to_dict(), sums)
-        result.parameters["warnings"] = notes
+        result = from_inversion(problem, inversion, resolved.to_dict(), sums, notes)
         write_outputs(result, staging, resolved.output)
         write_manifest(staging, __version__)
         _publish(staging, outdir, force)
@@ -189,13 +184,13 @@ def run(
     log.info("%s: results in %s", expdir, outdir)
     result = result.with_path(outdir)
     if topspin_procno is not None:
-        from .topspin import write_topspin_procno
+        from .output.topspin import write_topspin_procno
 
         try:
             view = write_topspin_procno(result, expdir, topspin_procno, force)
         except OutputError as exc:
             raise OutputError(f"results are in {outdir}, but not the TopSpin view: {exc}") from None
-        result.info["topspin"] = str(view)
+        result = replace(result, topspin=Path(view))
     return result
 
 
@@ -204,7 +199,7 @@ def _plan_topspin(expdir: Path, output: _config.OutputSettings, force: bool) -> 
     when it is off or ``expdir`` is not a Bruker experiment (said in a warning)."""
     if not output.topspin:
         return None
-    from .topspin import bruker_expno, plan_procno
+    from .output.topspin import bruker_expno, plan_procno
 
     if bruker_expno(expdir) is None:
         log.warning("%s: not a Bruker experiment; no TopSpin view written", expdir)
@@ -225,7 +220,7 @@ def replot(result_path: str | Path, out: str | Path | None = None, **output: Any
         Keys of the ``output`` settings (``formats``, ``width_mm``, ``font_size`` ...);
         by default those stored in the result.
     """
-    from .plotting import plot_result
+    from .output.plotting import plot_result
 
     result = read_result(result_path)
     stored = result.parameters.get("settings", {}).get("output", {})

@@ -34,7 +34,7 @@ from . import readers
 from .batch import find_experiments, out_for, run_one
 from .errors import NmriltError
 from .pipeline import is_finished
-from .results import write_text
+from .output.files import write_text
 
 log = logging.getLogger(__name__)
 

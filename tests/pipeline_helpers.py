@@ -6,10 +6,10 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-
-from nmrilt.processing import Dimension
 from nmrilt.readers import Axis, Experiment
-from nmrilt.results import Result
+
+from nmrilt.model import Dimension, Result
+from nmrilt.solver import Inversion
 
 SW_HZ = 4000.0
 SFO1_MHZ = 400.0
@@ -97,13 +97,17 @@ def small_result(kind: str = "2d", signed: bool = True) -> Result:
         t, tau = (vd, te, ppm), (t1, t2, ppm)
     data_shape = tuple(len(x) for x in t)
     data = rng.standard_normal(data_shape)
-    return Result(
+    inversion = Inversion(
         g=np.asarray(g, float), fit=np.zeros(data_shape), residuals=data, data=data,
-        t=t, tau=tau, dims=tuple(dims), scale=np.asarray(2.0), sigma=2.0,
+        t=t, tau=tau, kernels=tuple(d.kernel for d in dims), iterations=3, converged=True,
+        message="ok", convergence=np.array([1.0, 0.1, 0.01]), baseline=None,
+        options={"alpha_00": 1.0}, elapsed_s=0.1, stats={"alpha_00_used": 0.5},
+    )
+    return Result(
+        inversion=inversion, dims=tuple(dims), scale=np.asarray(2.0), sigma=2.0,
         parameters={"settings": {"output": {"formats": ["png"]}}, "choices": {"x": 1}},
-        info={"converged": True, "iterations": 3, "message": "ok", "elapsed_s": 0.1},
-        convergence=np.array([1.0, 0.1, 0.01]), source="/data/exp/5", kind="t1_t2",
-        created="2026-01-01T00:00:00+00:00", checksums={"ser": "0" * 64},
+        source="/data/exp/5", kind="t1_t2", created="2026-01-01T00:00:00+00:00",
+        checksums={"ser": "0" * 64},
     )
 
 
@@ -115,3 +119,13 @@ def tree_digest(root: Path) -> dict[str, str]:
         if p.is_file() and "nmrilt" not in rel.parts and not rel.name.startswith(".nmrilt"):
             out[str(rel)] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
+
+
+def result_of(g, fit, residuals, data, t, tau, dims, scale, sigma, **fields) -> Result:
+    """A Result over a converged Inversion with the given arrays (other fields: ``fields``)."""
+    inversion = Inversion(
+        g=g, fit=fit, residuals=residuals, data=data, t=t, tau=tau,
+        kernels=tuple(d.kernel for d in dims), iterations=1, converged=True, message="ok",
+        convergence=np.zeros(1), baseline=None, options={}, elapsed_s=0.0,
+    )
+    return Result(inversion=inversion, dims=dims, scale=scale, sigma=sigma, **fields)

@@ -16,7 +16,7 @@ from pipeline_helpers import tree_digest
 import nmrilt
 from nmrilt import pipeline
 from nmrilt.errors import OutputError, ResultExistsError
-from nmrilt.results import read_result
+from nmrilt.output import read_result
 
 
 
@@ -121,7 +121,7 @@ def test_failure_while_writing_leaves_no_output_folder(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr("nmrilt.plotting.plot_result", boom)
+    monkeypatch.setattr("nmrilt.output.plotting.plot_result", boom)
     with pytest.raises(RuntimeError, match="renderer crashed"):
         nmrilt.run(exp, progress=False, shift_mode="sum")
     assert not (exp / "nmrilt").exists()

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from pipeline_helpers import small_result
 
-from nmrilt.plotting import axis_label, make_figure, plot_result
-from nmrilt.processing import Dimension
+from nmrilt.model import Dimension
+from nmrilt.output.plotting import axis_label, make_figure, plot_result
 
 
 def _labels(fig):

@@ -13,7 +13,7 @@ from conftest import copy_example as _copy
 from pipeline_helpers import tree_digest
 
 from nmrilt.cli import main
-from nmrilt.outdir import MANIFEST_NAME, is_nmrilt_result
+from nmrilt.output.files import MANIFEST_NAME, is_nmrilt_result
 
 FAST = ["--formats", "png", "--set", 'shift_mode="sum"', "--set", "max_iter=20"]
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
+from collections.abc import Mapping
 
 import h5py
 import numpy as np
@@ -11,7 +13,7 @@ import pytest
 from pipeline_helpers import small_result
 
 from nmrilt.errors import OutputError
-from nmrilt.results import (
+from nmrilt.output import (
     atomic_path,
     components,
     read_result,
@@ -34,7 +36,9 @@ def test_h5_round_trip_keeps_every_array_label_and_attribute(tmp_path, kind):
     assert [(d.name, d.unit, d.kernel, d.role, d.t_name) for d in back.dims] == [
         (d.name, d.unit, d.kernel, d.role, d.t_name) for d in res.dims]
     assert back.parameters == res.parameters and back.checksums == res.checksums
-    assert back.info == res.info and back.sigma == res.sigma
+    assert (back.converged, back.iterations, back.message, back.elapsed_s) == (
+        res.converged, res.iterations, res.message, res.elapsed_s)
+    assert back.sigma == res.sigma
     assert back.path == tmp_path
     with h5py.File(path) as f:
         assert {"nmrilt_version", "created", "source", "parameters", "checksums"} <= set(f.attrs)
@@ -63,10 +67,9 @@ def test_failed_write_leaves_no_partial_file_and_keeps_the_old_one(tmp_path, mon
 
 def test_atomic_path_publishes_only_on_success(tmp_path):
     target = tmp_path / "x.txt"
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("crash")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash")
     assert list(tmp_path.iterdir()) == []
     with atomic_path(target) as tmp:
         tmp.write_text("whole")
@@ -133,11 +136,126 @@ def test_small_ripples_are_left_out_per_region_but_signed_peaks_stay(tmp_path):
     g[:, :5] = 1.0 * peak - 0.08 * ripple
     g[:, 5:] = -0.05 * peak
     dim = replace(res.dims[1], ppm=ppm)
-    res = replace(res, g=g, tau=(t1, ppm), t=(res.t[0], ppm), dims=(res.dims[0], dim),
-                  data=np.zeros((8, 10)), fit=np.zeros((8, 10)), residuals=np.zeros((8, 10)))
+    inv = replace(res.inversion, g=g, tau=(t1, ppm), t=(res.t[0], ppm), data=np.zeros((8, 10)),
+                  fit=np.zeros((8, 10)), residuals=np.zeros((8, 10)))
+    res = replace(res, inversion=inv, dims=(res.dims[0], dim))
     listed, minor = components(res, threshold=0.1, with_minor=True)
     assert [c["sign"] for c in listed] == ["+", "-"]
     assert abs(listed[1]["shift_ppm"] - 6.0) < 0.05 and listed[1]["group"] == "1"
     assert len(minor) == 1 and minor[0]["sign"] == "-"
     text = report_text(res, 0.1)
     assert "1 more below threshold" in text
+
+
+def _assert_same(a, b, where):
+    """Equal values, arrays compared exactly, mappings and sequences element by element."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray), where
+        np.testing.assert_array_equal(a, b, err_msg=where)
+        assert a.shape == b.shape, where
+    elif isinstance(a, Mapping):
+        assert isinstance(b, Mapping) and set(a) == set(b), where
+        for k in a:
+            _assert_same(a[k], b[k], f"{where}[{k!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert isinstance(b, (list, tuple)) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same(x, y, f"{where}[{i}]")
+    elif dataclasses.is_dataclass(a):
+        assert type(a) is type(b), where
+        for f in dataclasses.fields(a):
+            _assert_same(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
+    else:
+        assert type(a) is type(b) and a == b, f"{where}: {a!r} != {b!r}"
+
+
+def _full_result():
+    """A pseudo-2D result with every field of Result and Inversion set to a non-default."""
+    res = small_result("pseudo2d")
+    inv = dataclasses.replace(
+        res.inversion,
+        iterations=17, converged=False, message="stopped: max_iter=17 reached",
+        baseline=np.array([[0.25, -0.5, 0.125] + [0.0] * 13]),
+        options={"alpha_00": 2.0, "tol": 1e-3, "axis_weights": [1.0, 0.3], "g0": None},
+        elapsed_s=1.75,
+        stats={"solver_path": "cg", "cg_iterations": [3, 5], "n_unknowns": 320,
+               "residual_std": 0.97, "alpha_00_used": 0.3125},
+    )
+    return dataclasses.replace(
+        res, inversion=inv, warnings=("NmriltWarning: vdlist has 1 extra delay",),
+        parameters={"settings": {"output": {"formats": ["png"]}, "inversion": {"tol": 1e-3}},
+                    "choices": {"phase": {"p0": 12.5}, "kernels": ["inversion_recovery"]},
+                    "meta": {"nucleus": "1H"}},
+        sigma=3.5, scale=np.array([[1.0, 2.0] * 8]), source="/data/study/7", kind="t1_ir",
+        created="2026-12-01T08:00:00+00:00", version="9.9.9",
+        checksums={"ser": "a" * 64, "acqus": "b" * 64},
+    )
+
+
+def test_every_field_of_the_result_survives_write_and_read(tmp_path):
+    res = _full_result()
+    back = read_result(write_h5(res, tmp_path / "result.h5"))
+    for f in dataclasses.fields(res):
+        if f.name != "path":
+            _assert_same(getattr(res, f.name), getattr(back, f.name), f"result.{f.name}")
+    assert back.path == tmp_path
+    assert back.stats["alpha_00_used"] == 0.3125
+    assert back.warnings == ("NmriltWarning: vdlist has 1 extra delay",)
+
+
+def test_the_round_trip_check_notices_a_lost_field(tmp_path):
+    """The comparison above is strict: a result differing in one stats entry fails it."""
+    res = _full_result()
+    other = dataclasses.replace(res, inversion=dataclasses.replace(
+        res.inversion, stats={**res.inversion.stats, "alpha_00_used": 0.5}))
+    with pytest.raises(AssertionError, match="alpha_00_used"):
+        _assert_same(res, other, "result")
+
+
+def test_result_h5_keeps_the_names_external_tools_read(tmp_path):
+    res = _full_result()
+    with h5py.File(write_h5(res, tmp_path / "result.h5")) as f:
+        np.testing.assert_array_equal(f["g"][()], res.g)
+        assert [f[f"tau_{i}"].attrs["unit"] for i in range(2)] == ["s", "ppm"]
+        assert bool(f.attrs["converged"]) is False
+        assert json.loads(f.attrs["stats"])["alpha_00_used"] == 0.3125
+        np.testing.assert_array_equal(f["baseline"][()], res.baseline)
+
+
+def test_results_of_nmrilt_0_1_are_read_with_their_options_and_warnings(tmp_path):
+    """nmrilt 0.1 kept the solver options and the warnings inside ``parameters``."""
+    res = _full_result()
+    path = write_h5(res, tmp_path / "result.h5")
+    with h5py.File(path, "r+") as f:
+        params = json.loads(f.attrs["parameters"])
+        params["solver"] = json.loads(f.attrs["options"])
+        params["warnings"] = json.loads(f.attrs["warnings"])
+        f.attrs["parameters"] = json.dumps(params)
+        for key in ("options", "stats", "warnings"):
+            del f.attrs[key]
+        del f["baseline"]
+    back = read_result(path)
+    _assert_same(back.options, res.options, "options")
+    assert back.warnings == res.warnings
+    assert set(back.parameters) == {"settings", "choices", "meta"}
+    assert dict(back.stats) == {} and back.baseline is None
+
+
+def test_result_is_immutable_and_its_mappings_are_read_only():
+    res = _full_result()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.sigma = 1.0
+    with pytest.raises(TypeError):
+        res.parameters["warnings"] = []
+    with pytest.raises(TypeError):
+        res.parameters["choices"]["phase"]["p0"] = 0.0
+    with pytest.raises(TypeError):
+        res.stats["alpha_00_used"] = 1.0
+    assert isinstance(res.warnings, tuple)
+
+
+def test_result_refuses_dims_whose_kernels_differ_from_the_inversion():
+    res = small_result("2d")
+    wrong = (dataclasses.replace(res.dims[0], kernel="exponential"), res.dims[1])
+    with pytest.raises(ValueError, match="kernels"):
+        dataclasses.replace(res, dims=wrong)

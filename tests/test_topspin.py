@@ -1,4 +1,4 @@
-"""The TopSpin view (nmrilt.topspin) and the commands that run nmrilt on the current dataset.
+"""The TopSpin view (nmrilt.output.topspin) and the commands that run nmrilt on the current dataset.
 
 Every view is read back with nmrglue's own reader; axes are rebuilt from procs/proc2s with the
 Bruker rule ``value(i) = OFFSET - i * SW_p / (SF * SI)`` (and, for ppm, with nmrglue's unit
@@ -19,14 +19,15 @@ from pathlib import Path
 import nmrglue as ng
 import numpy as np
 import pytest
+from pipeline_helpers import result_of
 
 import nmrilt
 from nmrilt.cli import build_parser, main
 from nmrilt.config import load_settings
 from nmrilt.errors import ConfigError, OutputError
 from nmrilt.model import Dimension, Result
-from nmrilt.results import read_result
-from nmrilt.topspin import (
+from nmrilt.output import read_result
+from nmrilt.output.topspin import (
     MARKER_NAME,
     bruker_expno,
     plan_procno,
@@ -81,7 +82,7 @@ def test_pseudo2d_view_reads_back_with_the_grids_and_map_of_result_h5(
     exp = _copy(name, tmp_path / name)
     before = _hashes(exp)
     result = nmrilt.run(exp, topspin=True, **FAST)
-    view = Path(result.info["topspin"])
+    view = result.topspin
     assert view == exp / "pdata" / "999"
     dic, data = ng.bruker.read_pdata(str(view), read_acqus=False)
     stored = read_result(result.path)
@@ -118,7 +119,7 @@ def test_pseudo2d_view_reads_back_with_the_grids_and_map_of_result_h5(
 def test_pseudo3d_view_is_the_shift_summed_t1_t2_map(tmp_path):
     exp = _copy("bruker_t1t2_pseudo3d", tmp_path / "t1t2")
     result = nmrilt.run(exp, topspin=True, **{**FAST, "max_iter": 8})
-    dic, data = ng.bruker.read_pdata(result.info["topspin"], read_acqus=False)
+    dic, data = ng.bruker.read_pdata(result.topspin, read_acqus=False)
     stored = read_result(result.path)
     expected = _map_of(stored).sum(axis=2)                           # (T1, T2)
     f1, f2 = _axis(dic["proc2s"]), _axis(dic["procs"])
@@ -134,7 +135,7 @@ def test_pseudo3d_view_is_the_shift_summed_t1_t2_map(tmp_path):
 def test_shift_summed_result_gives_a_1d_view_on_log_tau(tmp_path):
     exp = _copy("bruker_t1ir_pseudo2d", tmp_path / "ir")
     result = nmrilt.run(exp, topspin=True, shift_mode="sum", **FAST)
-    view = Path(result.info["topspin"])
+    view = result.topspin
     assert (view / "1r").is_file() and not (view / "2rr").exists()
     dic, data = ng.bruker.read_pdata(str(view), read_acqus=False)
     stored = read_result(result.path)
@@ -188,7 +189,7 @@ def test_binned_ppm_points_with_gaps_land_on_distinct_nearest_grid_points():
     g = rng.standard_normal((tau.size, ppm.size))
     dims = (Dimension("T1", "s", "delay", "inversion_recovery", "vd", "s"),
             Dimension("shift", "ppm", "chemical_shift", "identity", "δ", "ppm", ppm))
-    result = Result(g, g, g * 0, g, (tau, ppm), (tau, ppm), dims, np.full((1, ppm.size), 3.0),
+    result = result_of(g, g, g * 0, g, (tau, ppm), (tau, ppm), dims, np.full((1, ppm.size), 3.0),
                     1.0, parameters={"meta": {"sfo1_mhz": 400.0, "sw_hz": 4000.0,
                                               "carrier_ppm": 4.0, "nucleus": "1H"}})
     tmap = topspin_map(result)
@@ -216,7 +217,7 @@ def _synthetic_result(source: Path) -> Result:
     dims = (Dimension("T1", "s", "delay", "inversion_recovery", "vd", "s"),
             Dimension("shift", "ppm", "chemical_shift", "identity", "δ", "ppm", ppm))
     meta = {"sfo1_mhz": 400.0, "sw_hz": 4000.0, "carrier_ppm": 4.0, "nucleus": "1H"}
-    return Result(g, g, g, g, (tau, ppm), (tau, ppm), dims, np.ones((1, 5)), 1.0,
+    return result_of(g, g, g, g, (tau, ppm), (tau, ppm), dims, np.ones((1, 5)), 1.0,
                   parameters={"meta": meta}, source=str(source), kind="t1_ir")
 
 
@@ -242,7 +243,7 @@ def test_summed_regions_are_single_columns_at_their_centres():
     dims = (Dimension("T2", "s", "echo", "exponential", "t", "s"),
             Dimension("region", "ppm", "chemical_shift", "identity", "δ", "ppm", centres))
     meta = {"sfo1_mhz": 400.0, "sw_hz": 4000.0, "carrier_ppm": 4.0}
-    result = Result(g, g, g, g, (tau, centres), (tau, centres), dims, np.ones((1, 3)), 1.0,
+    result = result_of(g, g, g, g, (tau, centres), (tau, centres), dims, np.ones((1, 3)), 1.0,
                     parameters={"meta": meta})
     tmap = topspin_map(result)
     f2 = tmap.axes[1].values()
@@ -259,7 +260,7 @@ def test_non_bruker_experiment_is_processed_without_a_view(tmp_path, caplog):
     exp = tmp_path / "v.fid"
     shutil.copytree(EXAMPLES / "varian_t1_arrayed.fid", exp)
     result = nmrilt.run(exp, topspin=True, shift_mode="sum", **FAST)
-    assert "topspin" not in result.info
+    assert result.topspin is None
     assert "not a Bruker experiment" in caplog.text
     assert not (exp / "pdata").exists()
 

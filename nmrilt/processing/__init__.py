@@ -45,7 +45,7 @@ from .kinds import KERNEL_LABELS
 from .noise import difference_sigma, robust_sigma, sum_noise_factor
 from .phase import auto_phase, phase_shift
 from .problem import process
-from .regions import ppm_segments, signal_mask, signal_regions, true_runs
+from .regions import signal_mask, signal_regions
 from .spectrum import auto_line_broadening, folded_points
 
 __all__ = [
@@ -57,11 +57,9 @@ __all__ = [
     "difference_sigma",
     "folded_points",
     "phase_shift",
-    "ppm_segments",
     "process",
     "robust_sigma",
     "signal_mask",
     "signal_regions",
     "sum_noise_factor",
-    "true_runs",
 ]

@@ -6,8 +6,8 @@ import numpy as np
 
 from ..config import ProcessingSettings
 from ..errors import ProcessingError
-from ..solver.grids import tau_grid
 from ..readers import Experiment
+from ..solver.grids import tau_grid
 
 #: Display names of the inverted quantity per kernel, with the unit of tau.
 KERNEL_LABELS = {

@@ -12,10 +12,11 @@ from ..config import ProcessingSettings, Settings, with_processing
 from ..errors import ProcessingError
 from ..model import Dimension, Problem
 from ..readers import Experiment
+from ..runs import true_runs
 from .kinds import KERNEL_LABELS, choose_kernels, tau_grid_for
 from .noise import MAD_TO_SIGMA, estimate_noise, sum_noise_factor
 from .phase import phase_spectra
-from .regions import signal_mask, signal_regions, subtract_baseline, true_runs
+from .regions import signal_mask, signal_regions, subtract_baseline
 from .shift import shift_dimension
 from .spectrum import spectrum
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
+from ..runs import true_runs
 from .noise import filter_edge_points, robust_sigma
 
 #: Signal regions with less than this fraction of the largest region's area are ignored.
@@ -18,13 +17,6 @@ REGION_EXTENT_FRACTION = 0.01
 REGION_MARGIN_POINTS = 2
 #: A ppm axis is split where a step exceeds this many times the median step.
 SEGMENT_GAP_FACTOR = 1.5
-
-
-def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """Half-open index ranges of consecutive True values."""
-    m = np.concatenate([[False], mask, [False]]).astype(int)
-    edges = np.flatnonzero(np.diff(m))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
 def signal_mask(row: np.ndarray, threshold: float) -> np.ndarray:
@@ -97,22 +89,6 @@ def signal_regions(
         covered[a:b] = True
         regions.append((a, b))
     return true_runs(covered)
-
-
-def ppm_segments(ppm: np.ndarray) -> list[tuple[int, int]]:
-    """Split a chemical-shift axis at its gaps: half-open index ranges of evenly spaced runs.
-
-    The default processing keeps only the signal regions of the spectrum, so the axis
-    jumps between regions; figures draw one panel per run rather than stretch cells over
-    the empty stretches.
-    """
-    ppm = np.asarray(ppm, float)
-    if ppm.size < 3:
-        return [(0, ppm.size)]
-    step = np.abs(np.diff(ppm))
-    gap = step > SEGMENT_GAP_FACTOR * float(np.median(step))
-    cuts = [0] + [int(i) + 1 for i in np.flatnonzero(gap)] + [ppm.size]
-    return list(itertools.pairwise(cuts))
 
 
 def subtract_baseline(rows: np.ndarray, free: np.ndarray, order: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Publication figures from a :class:`~nmrilt.results.Result` (matplotlib, Agg backend).
+"""Publication figures from a :class:`~nmrilt.model.Result` (matplotlib, Agg backend).
 
 One figure per result, chosen by the dimensions:
 
@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from .processing import Dimension, ppm_segments, true_runs
-from .results import Result, atomic_path
+from ..model import Dimension, Result
+from .components import ppm_segments, true_runs
+from .files import atomic_path
 
 MM_PER_INCH = 25.4
 _SUBSCRIPT = {"T1": "$T_1$", "T2": "$T_2$", "D": "$D$"}
@@ -89,7 +90,8 @@ def _map(ax, x, y, z, xdim, ydim, norm, cmap) -> Any:
     return mesh
 
 
-def _residuals(ax, result: Result) -> None:
+def residuals_panel(ax, result: Result) -> None:
+    """Residuals / sigma: points against the delay (1-D) or an image over the increments."""
     r = result.residuals
     rms = float(np.sqrt(np.mean(r**2)))
     if r.ndim == 1:
@@ -169,6 +171,121 @@ def _title(source: str) -> str:
     return path.name or str(source)
 
 
+def _figure(width_mm: float, height_mm: float, aspect: float):
+    """An empty Figure ``width_mm`` wide; ``height_mm`` 0 means ``aspect`` times the width."""
+    from matplotlib.figure import Figure
+
+    w = width_mm / MM_PER_INCH
+    return Figure(figsize=(w, height_mm / MM_PER_INCH or w * aspect), layout="constrained")
+
+
+def figure_1d(result: Result, norm, cmap, width_mm: float, height_mm: float):
+    """One inverted dimension (others summed): the signed distribution as a filled line."""
+    fig = _figure(width_mm, height_mm, 0.75)
+    gs = fig.add_gridspec(2, 1, height_ratios=[3, 1.4])
+    ax = fig.add_subplot(gs[0])
+    g = result.g
+    inv = [i for i, d in enumerate(result.dims) if d.inverted]
+    i = inv[0] if inv else 0
+    z = np.moveaxis(g, i, 0).reshape(g.shape[i], -1).sum(-1)
+    label, f = axis_label(result.dims[i])
+    x = result.tau[i] * f
+    ax.plot(x, z, color="k")
+    for where, colour in ((z >= 0, "tab:red"), (z < 0, "tab:blue")):
+        ax.fill_between(x, z, where=where, interpolate=True, color=colour, alpha=0.35, lw=0)
+    ax.axhline(0, color="0.6", lw=0.5)
+    ax.set_xlabel(label)
+    if result.dims[i].inverted:
+        ax.set_xscale("log")
+    ax.set_ylabel("amplitude")
+    residuals_panel(fig.add_subplot(gs[1]), result)
+    return fig
+
+
+def figure_map(result: Result, norm, cmap, width_mm: float, height_mm: float):
+    """Two inverted dimensions: a map on log axes with the projections along both axes."""
+    fig = _figure(width_mm, height_mm, 1.15)
+    gs = fig.add_gridspec(3, 2, width_ratios=[4, 1], height_ratios=[1, 4, 1.6])
+    yi, xi = [i for i, d in enumerate(result.dims) if d.inverted]
+    z = result.g if yi < xi else result.g.T
+    main = fig.add_subplot(gs[1, 0])
+    mesh = _map(main, result.tau[xi], result.tau[yi], z, result.dims[xi], result.dims[yi],
+                norm, cmap)
+    top = fig.add_subplot(gs[0, 0], sharex=main)
+    right = fig.add_subplot(gs[1, 1], sharey=main)
+    _, xf = axis_label(result.dims[xi])
+    _, yf = axis_label(result.dims[yi])
+    top.plot(result.tau[xi] * xf, z.sum(axis=0), color="k")
+    top.axhline(0, color="0.6", lw=0.5)
+    top.tick_params(labelbottom=False)
+    top.set_ylabel("projection")
+    right.plot(z.sum(axis=1), result.tau[yi] * yf, color="k")
+    right.axvline(0, color="0.6", lw=0.5)
+    right.tick_params(labelleft=False)
+    right.set_xlabel("projection")
+    fig.colorbar(mesh, ax=right, label="amplitude")
+    residuals_panel(fig.add_subplot(gs[2, :]), result)
+    return fig
+
+
+def figure_pseudo2d(result: Result, norm, cmap, width_mm: float, height_mm: float):
+    """One inverted dimension x chemical shift (or another identity axis): one map panel
+    per signal region, sharing the T axis, widths following the ppm spans."""
+    from matplotlib.ticker import MaxNLocator
+
+    fig = _figure(width_mm, height_mm, 0.85)
+    gs = fig.add_gridspec(2, 1, height_ratios=[3, 1.4])
+    g = result.g
+    ti = next(i for i, d in enumerate(result.dims) if d.inverted)
+    xi = next(i for i, d in enumerate(result.dims) if not d.inverted)
+    z = np.moveaxis(g, [ti, xi], [0, 1]).reshape(g.shape[ti], g.shape[xi], -1).sum(-1)
+    x = np.asarray(result.tau[xi], float)
+    segs = ppm_segments(x) if result.dims[xi].unit == "ppm" else [(0, x.size)]
+    segs.sort(key=lambda ab: -float(x[ab[0]: ab[1]].max()))  # high ppm on the left
+    spans = [max(float(np.ptp(x[a:b])), 1e-9) for a, b in segs]
+    widths = [max(sp, 0.12 * sum(spans)) for sp in spans]
+    top = gs[0].subgridspec(1, len(segs), width_ratios=widths, wspace=0.04)
+    axes = []
+    for k, (a, b) in enumerate(segs):
+        ax = fig.add_subplot(top[0, k], sharey=axes[0] if axes else None)
+        mesh = _map(ax, x[a:b], result.tau[ti], z[:, a:b], result.dims[xi], result.dims[ti],
+                    norm, cmap)
+        if k:
+            ax.tick_params(labelleft=False)
+            ax.set_ylabel("")
+        if len(segs) > 1 and k != len(segs) // 2:
+            ax.set_xlabel("")
+        ax.xaxis.set_major_locator(MaxNLocator(3))
+        axes.append(ax)
+    fig.colorbar(mesh, ax=axes, label="amplitude")
+    residuals_panel(fig.add_subplot(gs[1]), result)
+    return fig
+
+
+def figure_slices(result: Result, norm, cmap, width_mm: float, height_mm: float):
+    """Two inverted dimensions x an identity axis: a grid of maps, one per signal region
+    (summed over it) or per temperature/index value."""
+    inv = [i for i, d in enumerate(result.dims) if d.inverted]
+    idn = [i for i, d in enumerate(result.dims) if not d.inverted]
+    panels = _slices(result, idn[0])
+    ncol = min(4, max(1, len(panels)))
+    nrow = -(-len(panels) // ncol) if panels else 1
+    fig = _figure(width_mm, height_mm, 0.95 * nrow / ncol + 0.3)
+    gs = fig.add_gridspec(nrow + 1, ncol, height_ratios=[1] * nrow + [0.9])
+    yi, xi = inv
+    mesh = None
+    for k, (title, z) in enumerate(panels):
+        ax = fig.add_subplot(gs[k // ncol, k % ncol])
+        z2 = z if yi < xi else z.T
+        mesh = _map(ax, result.tau[xi], result.tau[yi], z2, result.dims[xi], result.dims[yi],
+                    norm, cmap)
+        ax.set_title(title)
+    if mesh is not None:
+        fig.colorbar(mesh, ax=fig.axes, label="amplitude", shrink=0.6)
+    residuals_panel(fig.add_subplot(gs[nrow, :]), result)
+    return fig
+
+
 def make_figure(
     result: Result,
     width_mm: float = 170.0,
@@ -177,105 +294,25 @@ def make_figure(
     cmap_signed: str = "RdBu_r",
     cmap_positive: str = "viridis",
 ):
-    """Build the figure for a result (see the module docstring); returns a Figure."""
+    """Build the figure for a result, the layout chosen by its dimensions (see the module
+    docstring); returns a matplotlib Figure."""
     import matplotlib
-    from matplotlib.figure import Figure
 
     g = result.g
-    inv = [i for i, d in enumerate(result.dims) if d.inverted]
-    idn = [i for i, d in enumerate(result.dims) if not d.inverted]
+    n_inv = sum(d.inverted for d in result.dims)
+    has_identity = n_inv < len(result.dims)
     signed = bool(np.min(g) < -0.02 * float(np.max(np.abs(g)) or 1.0))
     norm, cmap = _norm(g, signed, cmap_signed, cmap_positive)
-    w = width_mm / MM_PER_INCH
+    if n_inv == 2 and has_identity:
+        layout = figure_slices
+    elif n_inv == 2:
+        layout = figure_map
+    elif n_inv == 1 and has_identity:
+        layout = figure_pseudo2d
+    else:
+        layout = figure_1d
     with matplotlib.rc_context(_style(font_size)):
-        if len(inv) == 2 and idn:
-            panels = _slices(result, idn[0])
-            ncol = min(4, max(1, len(panels)))
-            nrow = -(-len(panels) // ncol) if panels else 1
-            h = height_mm / MM_PER_INCH or w / ncol * 0.95 * nrow + w * 0.3
-            fig = Figure(figsize=(w, h), layout="constrained")
-            gs = fig.add_gridspec(nrow + 1, ncol, height_ratios=[1] * nrow + [0.9])
-            yi, xi = inv
-            mesh = None
-            for k, (title, z) in enumerate(panels):
-                ax = fig.add_subplot(gs[k // ncol, k % ncol])
-                z2 = z if yi < xi else z.T
-                mesh = _map(ax, result.tau[xi], result.tau[yi], z2, result.dims[xi],
-                            result.dims[yi], norm, cmap)
-                ax.set_title(title)
-            if mesh is not None:
-                fig.colorbar(mesh, ax=fig.axes, label="amplitude", shrink=0.6)
-            _residuals(fig.add_subplot(gs[nrow, :]), result)
-        elif len(inv) == 2:
-            h = height_mm / MM_PER_INCH or w * 1.15
-            fig = Figure(figsize=(w, h), layout="constrained")
-            gs = fig.add_gridspec(3, 2, width_ratios=[4, 1], height_ratios=[1, 4, 1.6])
-            yi, xi = inv
-            z = g if yi < xi else g.T
-            main = fig.add_subplot(gs[1, 0])
-            mesh = _map(main, result.tau[xi], result.tau[yi], z, result.dims[xi],
-                        result.dims[yi], norm, cmap)
-            top = fig.add_subplot(gs[0, 0], sharex=main)
-            right = fig.add_subplot(gs[1, 1], sharey=main)
-            xl, xf = axis_label(result.dims[xi])
-            yl, yf = axis_label(result.dims[yi])
-            top.plot(result.tau[xi] * xf, z.sum(axis=0), color="k")
-            top.axhline(0, color="0.6", lw=0.5)
-            top.tick_params(labelbottom=False)
-            top.set_ylabel("projection")
-            right.plot(z.sum(axis=1), result.tau[yi] * yf, color="k")
-            right.axvline(0, color="0.6", lw=0.5)
-            right.tick_params(labelleft=False)
-            right.set_xlabel("projection")
-            fig.colorbar(mesh, ax=right, label="amplitude")
-            _residuals(fig.add_subplot(gs[2, :]), result)
-        elif len(inv) == 1 and idn:
-            h = height_mm / MM_PER_INCH or w * 0.85
-            fig = Figure(figsize=(w, h), layout="constrained")
-            gs = fig.add_gridspec(2, 1, height_ratios=[3, 1.4])
-            ti, xi = inv[0], idn[0]
-            z = np.moveaxis(g, [ti, xi], [0, 1]).reshape(g.shape[ti], g.shape[xi], -1).sum(-1)
-            x = np.asarray(result.tau[xi], float)
-            segs = ppm_segments(x) if result.dims[xi].unit == "ppm" else [(0, x.size)]
-            segs.sort(key=lambda ab: -float(x[ab[0]: ab[1]].max()))  # high ppm on the left
-            spans = [max(float(np.ptp(x[a:b])), 1e-9) for a, b in segs]
-            widths = [max(sp, 0.12 * sum(spans)) for sp in spans]
-            top = gs[0].subgridspec(1, len(segs), width_ratios=widths, wspace=0.04)
-            axes = []
-            for k, (a, b) in enumerate(segs):
-                ax = fig.add_subplot(top[0, k], sharey=axes[0] if axes else None)
-                mesh = _map(ax, x[a:b], result.tau[ti], z[:, a:b], result.dims[xi],
-                            result.dims[ti], norm, cmap)
-                if k:
-                    ax.tick_params(labelleft=False)
-                    ax.set_ylabel("")
-                if len(segs) > 1 and k != len(segs) // 2:
-                    ax.set_xlabel("")
-                from matplotlib.ticker import MaxNLocator
-
-                ax.xaxis.set_major_locator(MaxNLocator(3))
-                axes.append(ax)
-            fig.colorbar(mesh, ax=axes, label="amplitude")
-            _residuals(fig.add_subplot(gs[1]), result)
-        else:
-            h = height_mm / MM_PER_INCH or w * 0.75
-            fig = Figure(figsize=(w, h), layout="constrained")
-            gs = fig.add_gridspec(2, 1, height_ratios=[3, 1.4])
-            ax = fig.add_subplot(gs[0])
-            i = inv[0] if inv else 0
-            z = np.moveaxis(g, i, 0).reshape(g.shape[i], -1).sum(-1)
-            label, f = axis_label(result.dims[i])
-            x = result.tau[i] * f
-            ax.plot(x, z, color="k")
-            for where, colour in ((z >= 0, "tab:red"), (z < 0, "tab:blue")):
-                ax.fill_between(x, z, where=where, interpolate=True, color=colour, alpha=0.35,
-                                lw=0)
-            ax.axhline(0, color="0.6", lw=0.5)
-            ax.set_xlabel(label)
-            if result.dims[i].inverted:
-                ax.set_xscale("log")
-            ax.set_ylabel("amplitude")
-            _residuals(fig.add_subplot(gs[1]), result)
+        fig = layout(result, norm, cmap, width_mm, height_mm)
         fig.suptitle(_title(result.source), fontsize=font_size)
     return fig
 
@@ -298,7 +335,7 @@ def plot_result(
     Parameters
     ----------
     result : Result
-        From :func:`nmrilt.pipeline.run` or :func:`nmrilt.results.read_result`.
+        From :func:`nmrilt.pipeline.run` or :func:`nmrilt.output.read_result`.
     outdir : path
         Existing folder.
     formats : sequence of str

@@ -1,20 +1,28 @@
-"""Where results may go, and what nmrilt may replace there.
+"""Files of a result folder: atomic writes, checksums, where results may go and the manifest.
 
-The one rule: nmrilt never deletes or moves anything it did not create.  Every result
-folder carries a small manifest (:data:`MANIFEST_NAME`) listing the files nmrilt wrote; an
-existing output folder is replaced only when it is recognisably such a result — the
-manifest (or, for results of nmrilt 0.1, ``result.h5``) is there and every entry of the
-folder is a file nmrilt writes.  An output location that is, or lies above, the
-experiment folder, or that a reader recognises as an experiment, is refused before
+Every file is written atomically: to a temporary name in the same folder, then
+:func:`os.replace` — a reader never sees a partial file.
+
+The one rule for output locations: nmrilt never deletes or moves anything it did not
+create.  Every result folder carries a small manifest (:data:`MANIFEST_NAME`) listing the
+files nmrilt wrote; an existing output folder is replaced only when it is recognisably such
+a result — the manifest (or, for results of nmrilt 0.1, ``result.h5``) is there and every
+entry of the folder is a file nmrilt writes.  An output location that is, or lies above,
+the experiment folder, or that a reader recognises as an experiment, is refused before
 anything is read or written.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import OutputError, ResultExistsError
+from ..errors import OutputError, ResultExistsError
 
 #: Name of the output folder created inside the experiment folder.
 OUTPUT_NAME = "nmrilt"
@@ -70,7 +78,7 @@ def is_nmrilt_result(folder: str | Path) -> bool:
 
 def _is_experiment_location(path: Path) -> bool:
     """True when a reader recognises ``path`` as (part of) an experiment."""
-    from .readers import READERS
+    from ..readers import READERS
 
     try:
         return path.is_dir() and any(r.guess_can_open(path) for r in READERS)
@@ -135,3 +143,64 @@ def check_replaceable(outdir: str | Path, force: bool) -> None:
         raise ResultExistsError(
             f"{outdir} already holds a result; pass --force (force=True) to replace it"
         )
+
+
+# --- atomic writing ------------------------------------------------------------------------------
+
+
+def umask() -> int:
+    """The process umask (read without changing it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success move it onto ``path``.
+
+    On any exception the temporary file is removed and ``path`` is left untouched.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~umask())
+        os.replace(tmp_path, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        raise
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write a text file atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def sha256(path: str | Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (opened read-only)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def checksums(files: tuple[Path, ...] | list[Path], root: Path | None = None) -> dict[str, str]:
+    """``{name: sha256}`` of the given files, names relative to ``root`` when possible."""
+    out = {}
+    for f in files:
+        f = Path(f)
+        if not f.is_file():
+            continue
+        try:
+            name = str(f.relative_to(root)) if root else str(f)
+        except ValueError:
+            name = str(f)
+        out[name] = sha256(f)
+    return out

@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import OutputError, ResultExistsError
-from .model import Result
+from ..errors import OutputError, ResultExistsError
+from ..model import Result, jsonable
 
 log = logging.getLogger(__name__)
 
@@ -164,9 +164,9 @@ def _title(result: Result, description: str) -> str:
     return "\n".join([
         f"nmrilt {description}",
         (f"nmrilt {result.version}, {result.created or 'unknown time'}; "
-         f"converged={result.info.get('converged')}, {result.info.get('iterations')} iterations"),
+         f"converged={result.converged}, {result.iterations} iterations"),
         f"result: {result.path or '(not written)'}",
-        f"settings: {json.dumps(used, sort_keys=True, separators=(',', ':'))}",
+        f"settings: {json.dumps(jsonable(used), sort_keys=True, separators=(',', ':'))}",
     ]) + "\n"
 
 
@@ -293,7 +293,7 @@ def _procnos(pdata: Path) -> dict[int, Path]:
 def bruker_expno(path: str | Path) -> Path | None:
     """The TopSpin EXPNO folder of ``path`` (the folder, one of its ``pdata/N`` or a file in
     it, as the Bruker reader recognises them), or None for other data."""
-    from .readers import bruker
+    from ..readers import bruker
 
     path = Path(path)
     if not bruker.guess_can_open(path):
