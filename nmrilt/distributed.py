@@ -85,7 +85,10 @@ def connect(scheduler: str, workers: int | None = None) -> Iterator[Any]:
         n = workers if workers is not None else os.cpu_count() or 1
         if n < 1:
             raise NmriltError(f"--workers {n}: give at least 1 worker process")
-        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_WORKER_DEATHS}):
+        # one task per worker thread at a time: a worker death then blames only the task
+        # it was running, not experiments merely queued on it
+        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_WORKER_DEATHS,
+                              "distributed.scheduler.worker-saturation": 1.0}):
             cluster = distributed.LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
             )
