@@ -69,9 +69,11 @@ def clustered(root: Path, settings: dict, workers: int) -> dict:
         outcomes = list(run_on_cluster(todo, None, False, settings,
                                        client.scheduler.address))
         wall = time.perf_counter() - t1
-        cpu = cpu_s() - c1 + sum(client.run(cpu_s).values()) - worker_cpu0
+        cpu_here = cpu_s() - c1
+        cpu_workers = sum(client.run(cpu_s).values()) - worker_cpu0
         peaks = client.run(peak_rss_mb)
-    return {"startup": startup, "wall": wall, "cpu": cpu, "outcomes": outcomes, "peaks": peaks}
+    return {"startup": startup, "wall": wall, "cpu": cpu_here + cpu_workers,
+            "cpu_here": cpu_here, "outcomes": outcomes, "peaks": peaks}
 
 
 def main() -> None:
@@ -104,7 +106,8 @@ def main() -> None:
     # where other processes do not share the cores (client and scheduler CPU included)
     projected = cpu_seq / (par["cpu"] / min(args.workers, os.cpu_count() or 1))
     print(f"CPU time             : {cpu_seq:8.1f} s sequential, {par['cpu']:.1f} s cluster "
-          f"(workers + client + scheduler) -> {projected:.2f} x on idle cores")
+          f"({par['cpu_here']:.1f} s of it client + scheduler + nannies) "
+          f"-> {projected:.2f} x on idle cores")
     print(f"peak RSS per worker  : {max(par['peaks'].values()):8.0f} MB  "
           f"({', '.join(f'{v:.0f}' for v in par['peaks'].values())})   target <= 1024")
     print(f"overhead / experiment: {overhead:8.3f} s = "

@@ -86,9 +86,14 @@ def connect(scheduler: str, workers: int | None = None) -> Iterator[Any]:
         if n < 1:
             raise NmriltError(f"--workers {n}: give at least 1 worker process")
         # one task per worker thread at a time: a worker death then blames only the task
-        # it was running, not experiments merely queued on it
+        # it was running, not experiments merely queued on it.  Dask's MALLOC_TRIM_THRESHOLD_
+        # (memory back to the system at every free) costs ~8 % CPU on our many mid-sized
+        # arrays (bench_dask_batch.py); the workers stay far below 1 GB without it.
+        environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+        environ.pop("MALLOC_TRIM_THRESHOLD_", None)
         with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_WORKER_DEATHS,
-                              "distributed.scheduler.worker-saturation": 1.0}):
+                              "distributed.scheduler.worker-saturation": 1.0,
+                              "distributed.nanny.pre-spawn-environ": environ}):
             cluster = distributed.LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
             )
@@ -210,8 +215,10 @@ class Executor(Protocol):
     """Runs one function over many items; the results keep the order of the items.
 
     ``map(fn, items, **common)`` returns ``[fn(item, **common) for item in items]``.
-    ``fn`` must be a module-level function (it is pickled by reference) and deterministic
-    given its arguments: then the results are the same whichever executor runs it, e.g.
+    On a cluster ``fn`` must be importable by the workers (a function of nmrilt or of
+    another installed module; those of the ``__main__`` script are sent by value), and it
+    should be deterministic given its arguments: then the results are the same whichever
+    executor runs it (bit for bit when the BLAS thread count is the same), e.g.
     ``ex.map(refit, seeds, problem=problem)`` with a ``numpy.random.default_rng(seed)``
     inside ``refit``.  ``common`` values are sent to each worker once (large arrays are
     fine there), not once per item.  The first exception raised by ``fn`` is raised by

@@ -10,13 +10,15 @@ from __future__ import annotations
 import csv
 import json
 import re
-import shutil
+import signal
+import subprocess
 import sys
 from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import copy_example
 from pipeline_helpers import tree_digest
 
 from nmrilt.batch import batch, find_experiments
@@ -27,28 +29,18 @@ from nmrilt.results import read_result
 needs_dask = pytest.mark.skipif(find_spec("distributed") is None,
                                 reason='dask is not installed (pip install "nmrilt[dask]")')
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "example_datasets"
 SMALL = ("bruker_t1ir_pseudo2d", "varian_t1_arrayed.fid")
 FAST = ["--formats", "png", "--set", 'shift_mode="sum"', "--set", "max_iter=30"]
 FAST_SETTINGS = {"formats": ["png"], "shift_mode": "sum", "max_iter": 30}
 CLUSTER = ["--scheduler", "local", "--workers", "2"]
 
 
-def _copy(name: str, dest: Path) -> Path:
-    src = EXAMPLES / name
-    if not src.is_dir():
-        pytest.skip(f"example dataset {name} not generated")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("nmrilt"))
-    return dest
-
-
 def _tree(root: Path, corrupt: bool = True) -> Path:
     """user/<name> for the small examples, plus a folder whose pulse program is unknown."""
     for name in SMALL:
-        _copy(name, root / "user" / name)
+        copy_example(name, root / "user" / name)
     if corrupt:
-        bad = _copy("bruker_t1ir_pseudo2d", root / "user" / "corrupt" / "7")
+        bad = copy_example("bruker_t1ir_pseudo2d", root / "user" / "corrupt" / "7")
         (bad / "vdlist").unlink()
         (bad / "pulseprogram").write_text("; nothing here\n")
         (bad / "acqus").write_text((bad / "acqus").read_text().replace("<t1ir>", "<mystery>"))
@@ -160,13 +152,41 @@ def test_a_worker_killed_while_writing_is_retried_without_half_written_results(
 def test_an_experiment_that_keeps_killing_its_worker_is_reported_and_the_rest_finish(
         tmp_path, preload):
     root = _tree(tmp_path / "data", corrupt=False)
-    _copy("bruker_t1ir_pseudo2d", root / "user" / "poison")
+    copy_example("bruker_t1ir_pseudo2d", root / "user" / "poison")
     preload(poison="poison")
     summary = batch(root, scheduler="local", workers=2, progress=False, **FAST_SETTINGS)
     assert list(summary.failed) == [root / "user" / "poison"]
     assert "died repeatedly" in summary.failed[root / "user" / "poison"]
     assert len(summary.done) == len(SMALL)
     assert not (root / "user" / "poison" / "nmrilt").exists()
+    _assert_complete_or_absent(root)
+
+
+@needs_dask
+def test_ctrl_c_cancels_the_tasks_closes_the_cluster_and_exits_130(tmp_path):
+    import psutil  # comes with distributed
+
+    root = tmp_path / "data"
+    for i in range(6):
+        copy_example("bruker_t1ir_pseudo2d", root / f"exp{i}")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nmrilt.cli", "batch", str(root), *CLUSTER, *FAST],
+        stderr=subprocess.PIPE, text=True,
+    )
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if line.startswith("[1/6] "):
+            break
+    workers = psutil.Process(proc.pid).children(recursive=True)
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 130, "".join(seen) + rest
+    assert "interrupted" in rest and "[6/6]" not in rest and "Traceback" not in rest
+    # workers, nannies' processes and multiprocessing's resource tracker all end
+    _, alive = psutil.wait_procs(workers, timeout=15)
+    assert workers and not alive
+    assert len(list(root.rglob("result.h5"))) < 6
     _assert_complete_or_absent(root)
 
 
