@@ -85,15 +85,7 @@ def connect(scheduler: str, workers: int | None = None) -> Iterator[Any]:
         n = workers if workers is not None else os.cpu_count() or 1
         if n < 1:
             raise NmriltError(f"--workers {n}: give at least 1 worker process")
-        # one task per worker thread at a time: a worker death then blames only the task
-        # it was running, not experiments merely queued on it.  Dask's MALLOC_TRIM_THRESHOLD_
-        # (memory back to the system at every free) costs ~8 % CPU on our many mid-sized
-        # arrays (bench_dask_batch.py); the workers stay far below 1 GB without it.
-        environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
-        environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-        with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_WORKER_DEATHS,
-                              "distributed.scheduler.worker-saturation": 1.0,
-                              "distributed.nanny.pre-spawn-environ": environ}):
+        with dask.config.set(_local_cluster_config(dask.config)):
             cluster = distributed.LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
             )
@@ -117,6 +109,26 @@ def connect(scheduler: str, workers: int | None = None) -> Iterator[Any]:
         ) from None
     with client, _quiet_when_interrupted():
         yield client
+
+
+def _local_cluster_config(config: ModuleType) -> dict[str, Any]:
+    """Dask settings of a ``"local"`` cluster (``config``: ``dask.config``).
+
+    * one task per worker thread at a time: a worker death then blames only the task it
+      was running, not experiments merely queued on it;
+    * no statistical profiler in the workers (it samples the running task every 10 ms:
+      ~13 % more CPU per experiment) and no ``MALLOC_TRIM_THRESHOLD_`` (memory handed
+      back at every free: ~8 %); measured with ``benchmarks/bench_dask_batch.py``.  The
+      workers stay far below 1 GB without the trimming.
+    """
+    environ = dict(config.get("distributed.nanny.pre-spawn-environ"))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return {
+        "distributed.scheduler.allowed-failures": ALLOWED_WORKER_DEATHS,
+        "distributed.scheduler.worker-saturation": 1.0,
+        "distributed.worker.profile.enabled": False,
+        "distributed.nanny.pre-spawn-environ": environ,
+    }
 
 
 @contextlib.contextmanager
