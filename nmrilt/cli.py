@@ -98,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("batch", help="every experiment below ROOT, skipping finished ones")
     p.add_argument("root", type=Path, metavar="ROOT")
     p.add_argument("--force", action="store_true", help="redo finished experiments too")
+    p.add_argument("--scheduler", metavar="ADDRESS|local",
+                   help="run the experiments as tasks on a Dask cluster: a scheduler address "
+                        "(tcp://host:8786) or 'local' for one on this machine "
+                        '(needs pip install "nmrilt[dask]")')
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes of --scheduler local (default: one per core)")
     _common(p, "mirror results below DIR (default: beside each experiment)")
 
     p = sub.add_parser("watch", help="process experiments below ROOT as acquisitions finish")
@@ -148,7 +154,8 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     from .batch import batch
 
     summary = batch(args.root, out=args.out, config=args.config, force=args.force,
-                    progress=not args.quiet, **_settings(args))
+                    progress=not args.quiet, scheduler=args.scheduler, workers=args.workers,
+                    **_settings(args))
     if not args.quiet or summary.failed:
         print(summary.text(), file=sys.stderr if summary.failed else sys.stdout)
     return EXIT_OK if summary.ok else EXIT_FAILED

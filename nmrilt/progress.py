@@ -16,7 +16,8 @@ import time
 from typing import TextIO
 
 
-def _fmt_seconds(s: float) -> str:
+def format_duration(s: float) -> str:
+    """Seconds as ``12.3s``, ``m:ss`` or ``h:mm:ss``."""
     if s < 60:
         return f"{s:4.1f}s"
     m, s = divmod(int(round(s)), 60)
@@ -84,11 +85,11 @@ class Progress:
         bar = "#" * filled + "." * (self.width - filled)
         el = self.elapsed_s
         eta = el / self.count * (self.total - self.count) if self.count else float("nan")
-        eta_s = _fmt_seconds(eta) if self.count else "  ?  "
+        eta_s = format_duration(eta) if self.count else "  ?  "
         head = f"{self.desc}: " if self.desc else ""
         tail = f" {self.info}" if self.info else ""
         return (
-            f"{head}[{bar}] {self.count}/{self.total} {_fmt_seconds(el)} "
+            f"{head}[{bar}] {self.count}/{self.total} {format_duration(el)} "
             f"ETA {eta_s}{tail}"
         )
 
