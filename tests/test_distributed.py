@@ -23,8 +23,8 @@ from pipeline_helpers import tree_digest
 
 from nmrilt.batch import batch, find_experiments
 from nmrilt.cli import main
-from nmrilt.outdir import MANIFEST_NAME
-from nmrilt.results import read_result
+from nmrilt.output.files import MANIFEST_NAME
+from nmrilt.output.hdf5 import read_result
 
 needs_dask = pytest.mark.skipif(find_spec("distributed") is None,
                                 reason='dask is not installed (pip install "nmrilt[dask]")')
@@ -81,7 +81,7 @@ def preload(tmp_path):
         script = tmp_path / "die_while_writing.py"
         script.write_text(
             "import os\nimport nmrilt.pipeline as pipeline\n"
-            "from nmrilt.outdir import write_manifest as _write\n"
+            "from nmrilt.output.files import write_manifest as _write\n"
             "def _dying(folder, version):\n"
             f"    if {poison!r} and {poison!r} in str(folder):\n"
             "        os._exit(1)\n"
