@@ -96,6 +96,10 @@ def from_inversion(
         "message": str(getattr(inversion, "message", "")),
         "elapsed_s": float(getattr(inversion, "elapsed_s", 0.0)),
     }
+    stats = getattr(inversion, "stats", {}) or {}
+    for key in ("alpha_choice", "alpha_00_used", "residual_rms", "solver_path"):
+        if key in stats:  # how the global weight was chosen, for h5 attributes and report
+            info[key] = stats[key]
     conv = getattr(inversion, "convergence", None)
     return Result(
         g=np.asarray(inversion.g, float),
@@ -213,7 +217,9 @@ def read_result(path: str | Path) -> Result:
             arrays = {k: f[k][()] for k in ("g", "fit", "residuals", "data", "scale",
                                             "convergence")}
             info = {k: a[k].item() if hasattr(a[k], "item") else a[k]
-                    for k in ("converged", "iterations", "message", "elapsed_s") if k in a}
+                    for k in ("converged", "iterations", "message", "elapsed_s",
+                              "alpha_choice", "alpha_00_used", "residual_rms", "solver_path")
+                    if k in a}
             return Result(
                 **arrays, t=tuple(ts), tau=tuple(taus), dims=tuple(dims),
                 sigma=float(a["sigma"]), parameters=json.loads(a["parameters"]), info=info,
@@ -376,6 +382,9 @@ def report_text(result: Result, threshold: float = 0.15) -> str:
         f"solver: converged={result.info.get('converged')} iterations="
         f"{result.info.get('iterations')} time={result.info.get('elapsed_s', 0):.1f} s "
         f"message: {result.info.get('message', '')}",
+        f"regularization: alpha_choice={result.info.get('alpha_choice', '?')} "
+        f"alpha_00 used {result.info.get('alpha_00_used', float('nan')):.4g} "
+        f"(solver path {result.info.get('solver_path', '?')})",
         f"residuals (unit-noise data): rms {np.sqrt(np.mean(res**2)):.3f}, "
         f"mean {np.mean(res):.3f}  (rms near 1 means the fit reaches the noise)",
         "",
