@@ -40,7 +40,7 @@ def test_pseudo3d_t1_t2_run_recovers_the_stored_truths(tmp_path):
     """README's main job: every file written, T1/T2/δ of the three peaks recovered.
 
     Tolerances: δ within 0.3 ppm (the default sums 3 points of 0.02 ppm per column),
-    T1 and T2 within 0.1 decade (26 %) — the grid has ~6 points per decade; amplitude
+    T1 and T2 within 0.1 decade (26 %) — the grid has 10 points per decade; amplitude
     ratios within 15 %.
     """
     name = "bruker_t1t2_pseudo3d"

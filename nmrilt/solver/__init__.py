@@ -100,7 +100,8 @@ def invert(
         Regularization and solver options; see ``docs/solver.md`` and
         :class:`~nmrilt.solver.options.Options`.  Main ones: ``alpha_00`` (global regularization scale, 1),
         ``alpha_c`` (curvature weight, 1), ``alpha_0`` (flat-region weight, 1e-4),
-        ``alpha_zc`` (zero-crossing penalty, 1), ``alpha_bc`` (edges, 50), ``nonneg`` (False),
+        ``alpha_zc`` (zero-crossing penalty, "auto": 5, or 3 with identity dimensions),
+        ``alpha_choice`` ("discrepancy"), ``alpha_bc`` (edges, 50), ``nonneg`` (False),
         ``baseline`` (fit a constant offset per identity slice, False), ``sigma``
         (per-point noise std, same shape as data), ``max_iter`` (100), ``tol`` (1e-3).
 
