@@ -87,11 +87,12 @@ class ProcessingSettings:
     noise_sigma: float = 0.0
     #: Per indirect dimension, slowest first; empty: from the experiment kind.
     kernels: tuple[str, ...] = ()
-    #: Tau grid: extend_decades beyond the sampled range at each end, points_per_decade,
-    #: at most max_tau_points per dimension.
-    points_per_decade: float = 8.0
+    #: Tau grid: extend_decades beyond the sampled range at each end, points_per_decade
+    #: ("auto": 12 with one inverted dimension, 10 with two), at most max_tau_points per
+    #: dimension.
+    points_per_decade: float | str = "auto"
     extend_decades: float = 1.0
-    max_tau_points: int = 32
+    max_tau_points: int = 96
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dictionary (tuples as lists)."""

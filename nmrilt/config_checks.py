@@ -81,7 +81,8 @@ def _check_processing(c: _Checker) -> None:
     kernels = proc["kernels"]
     if not isinstance(kernels, (list, tuple)) or any(k not in KERNELS for k in kernels):
         c.fail("processing", "kernels", f"each one of {KERNELS}")
-    c.number("processing", "points_per_decade", 0, strict=True)
+    if proc["points_per_decade"] != "auto":
+        c.number("processing", "points_per_decade", 0, strict=True)
     c.number("processing", "signal_threshold", 0, strict=True)
     c.number("processing", "extend_decades", 0)
     c.number("processing", "noise_sigma", 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from nmrilt.solver.backend import NUMPY
 from nmrilt.solver.normal_equations import RIDGE_BASELINE, NormalEquations
@@ -107,9 +108,10 @@ def test_normal_equations_matvec_equals_dense_matrix_with_weights_and_baseline()
         np.testing.assert_allclose(neq.rhs, a.T @ (wv * data.ravel()), rtol=1e-12, atol=1e-12)
 
 
-def _settings(ndim, inverted, nonneg=False, alpha_p=0.5):
+def _settings(ndim, inverted, nonneg=False, alpha_p=0.5, alpha_amp=0.0):
     return RegularizationSettings(
-        alpha_00=1.0, alpha_0=1e-4, alpha_p=alpha_p, alpha_c=1.0, alpha_cross=1.0, alpha_zc=1.0,
+        alpha_00=1.0, alpha_0=1e-4, alpha_p=alpha_p, alpha_c=1.0, alpha_amp=alpha_amp, alpha_cross=1.0,
+        alpha_zc=1.0,
         alpha_cross_identity=0.5,
         alpha_bc=50.0, alpha_nn=1000.0, nonneg=nonneg, neighbourhood=1,
         axis_weights=(1.0,) * ndim, inverted=inverted, ridge=1e-8,
@@ -138,6 +140,18 @@ def test_uniform_penalty_weights_smaller_where_curvature_is_large():
     c = np.diff(g, 2)
     assert np.all(w * c**2 <= 1.0 + 1e-12)
     assert np.all(w[37:42] * c[37:42] ** 2 > 0.5)
+
+
+def test_amplitude_term_relaxes_the_penalty_on_peaks_only():
+    """``alpha_amp`` adds ``alpha_amp * max|g|^2`` (neighbourhood maximum) to the weights'
+    denominator: on the peak the weight drops below ``1/(alpha_amp g^2)``, in the flat tail
+    it stays about ``1/alpha_0``."""
+    x = np.linspace(-8, 8, 81)
+    g = 100 * np.exp(-0.5 * x**2)
+    plain = build_penalty(g, _settings(1, (True,), alpha_p=0.0)).terms[0].w
+    amp = build_penalty(g, _settings(1, (True,), alpha_p=0.0, alpha_amp=0.1)).terms[0].w
+    assert amp[39] < plain[39] and amp[39] <= 1 / (0.1 * 100.0**2)
+    assert amp[0] == pytest.approx(plain[0], rel=1e-3) and amp[0] > 0.9e4
 
 
 def test_boundary_and_nonneg_terms_on_the_diagonal():

@@ -40,7 +40,7 @@ def test_pseudo3d_t1_t2_run_recovers_the_stored_truths(tmp_path):
     """README's main job: every file written, T1/T2/δ of the three peaks recovered.
 
     Tolerances: δ within 0.3 ppm (the default sums 3 points of 0.02 ppm per column),
-    T1 and T2 within 0.1 decade (26 %) — the grid has ~6 points per decade; amplitude
+    T1 and T2 within 0.1 decade (26 %) — the grid has 10 points per decade; amplitude
     ratios within 15 %.
     """
     name = "bruker_t1t2_pseudo3d"
@@ -74,6 +74,10 @@ def test_pseudo3d_t1_t2_run_recovers_the_stored_truths(tmp_path):
     # when the noise folded onto the first FID points by the filter removal was ignored)
     rms = float(np.sqrt(np.mean(back.residuals**2)))
     assert 0.8 <= rms <= 1.2, f"residual rms {rms:.3f}: noise scaling or fit is off"
+    # the automatic choice of the global weight is recorded in result.h5 and report.txt
+    assert back.stats["alpha_choice"] == "discrepancy"
+    assert 0 < back.stats["alpha_00_used"] <= 1.0
+    assert "alpha_choice=discrepancy alpha_00 used" in (out / "report.txt").read_text()
     assert set(back.checksums) >= {"ser", "acqus", "vdlist", "vclist"}
     assert back.parameters["choices"]["kernels"] == ["inversion_recovery", "exponential",
                                                      "identity"]

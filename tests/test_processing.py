@@ -148,6 +148,15 @@ def test_tau_grid_rule_one_decade_beyond_and_capped():
     assert prob.choices["tau_grids"][0]["points"] == 20
 
 
+def test_default_tau_grid_is_fine():
+    """Default grid: 12 points per decade with one inverted dimension (issue 9; the old
+    8 per decade capped at 32 points reported a T1 of 0.5 s as 0.42 or 0.61 s)."""
+    prob = process(ir_experiment())
+    step = np.diff(np.log10(prob.tau[0]))
+    np.testing.assert_allclose(step, 1 / 12, rtol=0.02)  # whole number of steps
+    assert prob.choices["tau_grids"][0]["points_per_decade"] == 12
+
+
 def test_one_dimensional_experiment_is_refused():
     data = fids(np.array([1.0]), [3.0], n=128)
     with pytest.raises(ProcessingError, match="nothing to invert"):

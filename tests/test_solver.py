@@ -125,7 +125,9 @@ def test_pseudo_2d_components_move_along_identity_dimension():
         assert val > 0 and abs(pos - s) <= 0.2
         pos, val = _extremum(res.g[:, j], lt, 0.3, -1)
         assert val > 0 and abs(pos - 0.3) <= 0.2
-    assert 0.85 <= np.std(res.residuals) <= 1.15
+    # 120 data points, ~30 effective parameters: expected std ~ sqrt(1 - 30/120) = 0.87,
+    # +-0.065 at 1 sigma (noise seeds 5-8 give 0.76-0.94 with the amplitude term)
+    assert 0.72 <= np.std(res.residuals) <= 1.15
 
 
 # --------------------------------------------------------------------------- pseudo-3D
@@ -274,19 +276,28 @@ def test_baseline_per_slice_and_sigma_on_the_iterative_path():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_two_component_cpmg_resolves(seed):
     """User report: T2 = 0.05 s and 0.5 s, equal amplitudes, SNR ~100, 64 log-spaced echo
-    times, used to come out as one merged peak.  Both must appear as positive maxima within
-    0.15 decade of the truth, with a residual consistent with unit noise (64 points, ~10
+    times, used to come out as one merged peak.  Both must appear as positive maxima whose
+    positions from the distribution (amplitude-weighted log-mean over each lobe) lie within
+    0.1 decade of the truth, with a residual consistent with unit noise (64 points, ~10
     effective parameters: expected std ~ sqrt(1 - 10/64) = 0.92, +-0.09 at 1 sigma)."""
     t = np.logspace(-3, np.log10(5), 64)
     rng = np.random.default_rng(seed)
     data = 50 * np.exp(-t / 0.05) + 50 * np.exp(-t / 0.5) + rng.standard_normal(t.size)
     res = nmrilt.invert(data, t, kernels="exponential", progress=False)
     g, lt = res.g, np.log10(res.tau[0])
-    peaks = [lt[i] for i in range(1, g.size - 1)
+    peaks = [i for i in range(1, g.size - 1)
              if g[i] > g[i - 1] and g[i] >= g[i + 1] and g[i] > 0.05 * g.max()]
     assert len(peaks) == 2, peaks
+    positions = []
+    for i in peaks:  # the lobe: monotone descent on both sides, positive
+        a, b = i, i
+        while a > 0 and 0 < g[a - 1] < g[a]:
+            a -= 1
+        while b < g.size - 1 and 0 < g[b + 1] < g[b]:
+            b += 1
+        positions.append(float(np.sum(g[a:b + 1] * lt[a:b + 1]) / np.sum(g[a:b + 1])))
     for truth in (np.log10(0.05), np.log10(0.5)):
-        assert min(abs(p - truth) for p in peaks) <= 0.15
+        assert min(abs(p - truth) for p in positions) <= 0.1
     assert 0.8 <= np.std(res.residuals) <= 1.1
 
 

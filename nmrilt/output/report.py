@@ -55,6 +55,9 @@ def report_text(result: Result, threshold: float = 0.15) -> str:
         f"noise sigma per spectrum point: {result.sigma:.4g}",
         (f"solver: converged={result.converged} iterations={result.iterations} "
          f"time={result.elapsed_s:.1f} s message: {result.message}"),
+        (f"regularization: alpha_choice={result.stats.get('alpha_choice', '?')} "
+         f"alpha_00 used {float(result.stats.get('alpha_00_used', float('nan'))):.4g} "
+         f"(solver path {result.stats.get('solver_path', '?')})"),
         (f"residuals (unit-noise data): rms {np.sqrt(np.mean(res**2)):.3f}, "
          f"mean {np.mean(res):.3f}  (rms near 1 means the fit reaches the noise)"),
         "",

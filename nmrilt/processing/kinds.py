@@ -7,7 +7,7 @@ import numpy as np
 from ..config import ProcessingSettings
 from ..errors import ProcessingError
 from ..readers import Experiment
-from ..solver.grids import tau_grid
+from ..solver.grids import default_density, tau_grid
 
 #: Display names of the inverted quantity per kernel, with the unit of tau.
 KERNEL_LABELS = {
@@ -70,8 +70,14 @@ def reference_index(indirect: tuple, kernels: list[str], strongest: tuple) -> tu
     return tuple(idx)
 
 
-def tau_grid_for(t: np.ndarray, kernel: str, s: ProcessingSettings) -> tuple[np.ndarray, dict]:
-    ppd, ext, cap = float(s.points_per_decade), float(s.extend_decades), s.max_tau_points
+def tau_grid_for(
+    t: np.ndarray, kernel: str, s: ProcessingSettings, n_inverted: int = 1
+) -> tuple[np.ndarray, dict]:
+    """The tau grid of one dimension (``points_per_decade = "auto"``: the solver's default
+    density for ``n_inverted`` inverted dimensions) and its description for the report."""
+    ppd = s.points_per_decade
+    ppd = default_density(n_inverted) if ppd == "auto" else float(ppd)
+    ext, cap = float(s.extend_decades), s.max_tau_points
     tau = tau_grid(t, kernel, points_per_decade=ppd, extend_decades=ext)
     if kernel != "identity" and tau.size > cap:
         ppd = ppd * (cap - 1) / (tau.size - 1)

@@ -149,8 +149,9 @@ def process(
     else:
         data, scale, sigma1 = from_intensities(exp, s, choices)
     taus, grids = [], []
+    n_inverted = sum(d.kernel != "identity" for d in dims)
     for d, ti in zip(dims, t):
-        tau, info = tau_grid_for(ti, d.kernel, s)
+        tau, info = tau_grid_for(ti, d.kernel, s, n_inverted)
         taus.append(tau)
         grids.append({"dimension": d.name, "kernel": d.kernel, **info})
     choices["kernels"] = list(kernels) + (["identity"] * (len(dims) - len(kernels)))

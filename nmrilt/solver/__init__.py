@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import InversionInputError
 from .backend import blas_threads
-from .grids import tau_grid
+from .grids import default_density, tau_grid
 from .inversion import Inversion
 from .kernels import BUILTIN_KERNELS, Kernel, check_tau, resolve_kernel
 from .loop import run
@@ -100,7 +100,8 @@ def invert(
         Regularization and solver options; see ``docs/solver.md`` and
         :class:`~nmrilt.solver.options.Options`.  Main ones: ``alpha_00`` (global regularization scale, 1),
         ``alpha_c`` (curvature weight, 1), ``alpha_0`` (flat-region weight, 1e-4),
-        ``alpha_zc`` (zero-crossing penalty, 1), ``alpha_bc`` (edges, 50), ``nonneg`` (False),
+        ``alpha_zc`` (zero-crossing penalty, "auto": 5, or 3 with identity dimensions),
+        ``alpha_choice`` ("discrepancy"), ``alpha_bc`` (edges, 50), ``nonneg`` (False),
         ``baseline`` (fit a constant offset per identity slice, False), ``sigma``
         (per-point noise std, same shape as data), ``max_iter`` (100), ``tol`` (1e-3).
 
@@ -146,9 +147,10 @@ def invert(
         tau = [None] * ndim
     tau_in = _as_list(tau, ndim, "tau")
     tau_list = []
+    ppd = default_density(sum(not k.is_identity for k in k_list))
     for d, (tv, kern) in enumerate(zip(tau_in, k_list)):
         if tv is None:
-            tv = t_list[d] if kern.is_identity else tau_grid(t_list[d], kern)
+            tv = t_list[d] if kern.is_identity else tau_grid(t_list[d], kern, ppd)
         tv = _check_vector(tv, f"tau[{d}]")
         if kern.is_identity and tv.size != data_h.shape[d]:
             raise InversionInputError(

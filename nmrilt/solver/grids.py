@@ -16,6 +16,15 @@ from .kernels import Kernel, resolve_kernel
 
 #: Grid density of :func:`tau_grid` when none is given (points per decade of tau).
 DEFAULT_POINTS_PER_DECADE = 10.0
+#: Density :func:`nmrilt.invert` uses when only one dimension is inverted (fine grids are
+#: cheap there: dense or banded solves).
+POINTS_PER_DECADE_ONE_INVERTED = 12.0
+
+
+def default_density(n_inverted: int) -> float:
+    """Points per decade of the default grids: :data:`POINTS_PER_DECADE_ONE_INVERTED` with
+    one inverted dimension, :data:`DEFAULT_POINTS_PER_DECADE` with more."""
+    return POINTS_PER_DECADE_ONE_INVERTED if n_inverted <= 1 else DEFAULT_POINTS_PER_DECADE
 #: Margin added below and above the sampled range when none is given (decades).
 DEFAULT_EXTEND_DECADES = 0.5
 

@@ -30,7 +30,7 @@ from .backend import Backend, get_backend
 from .banded import banded_cost, banded_solve
 from .inversion import Inversion
 from .kernels import Kernel
-from .normal_equations import NormalEquations, dense_solve, pcg
+from .normal_equations import RIDGE_BASELINE, NormalEquations, dense_solve, pcg
 from .operators import BaselineOperator, KroneckerOperator
 from .options import Options
 from .regularization import Penalty, RegularizationSettings, blend_penalties, build_penalty
@@ -42,6 +42,9 @@ BANDED_MAX_BYTES = 1e9
 #: A CG solve of at most this many steps means the operator barely changes: keep the
 #: preconditioner.
 SETTLED_CG_STEPS = 3
+#: The fit-change stop (``fit_tol``) applies from this iteration on: the first steps from
+#: ``g = 0`` can fit the data at once while the weights are still far from settled.
+FIT_STOP_MIN_ITERATIONS = 5
 #: The preconditioner is rebuilt at every one of the first iterations.
 PRECOND_WARMUP_ITERATIONS = 3
 
@@ -59,6 +62,7 @@ class _State:
     pre: Callable[[Any], Any] | None = None
     history: list[float] = field(default_factory=list)
     cg_iters: list[int] = field(default_factory=list)
+    fit_changes: list[float] = field(default_factory=list)
 
 
 def noise_weights(sigma: Any, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -79,20 +83,19 @@ def noise_weights(sigma: Any, shape: tuple[int, ...]) -> np.ndarray | None:
 
 def choose_path(opt: Options, neq: NormalEquations, inverted: tuple[bool, ...]) -> str:
     """The linear solver: ``opt.expert.solver``, or for ``"auto"`` dense when small, banded
-    when its cost allows (no weights or baseline), else CG."""
+    when its cost allows, else CG.  Weights and the offset never change the choice: every
+    path solves the same normal equations."""
     path = opt.expert.solver
     if path == "auto":
-        flops, nbytes = banded_cost(neq.op.model_shape, inverted)
+        n_data_inv = int(np.prod([n for n, inv in zip(neq.op.data_shape, inverted) if inv]))
+        flops, nbytes = banded_cost(neq.op.model_shape, inverted, neq.baseline is not None,
+                                    neq.weights is not None, n_data_inv)
         if neq.n_unknowns <= opt.expert.dense_max:
             path = "dense"
-        elif neq.simple and flops <= opt.expert.banded_max_flops and nbytes <= BANDED_MAX_BYTES:
+        elif flops <= opt.expert.banded_max_flops and nbytes <= BANDED_MAX_BYTES:
             path = "banded"
         else:
             path = "cg"
-    if path == "banded" and not neq.simple:
-        raise InversionInputError(
-            "solver='banded' does not support sigma or baseline; use solver='cg' or 'auto'"
-        )
     return path
 
 
@@ -112,10 +115,7 @@ def initial_state(opt: Options, neq: NormalEquations, path: str, backend: Backen
     b = None if neq.baseline is None else xp.zeros(neq.baseline.model_shape)
     target_resid = opt.expert.target_resid
     target = 1.0 if target_resid == "auto" else target_resid
-    if path == "cg" and not opt.expert.discrepancy_cg:
-        # with the noise-scaled CG tolerance, lowering alpha_00 moves the fit by less than
-        # the noise there: the adaptation then only adds iterations (measured: 12 -> 53 on
-        # 32x32x200 at the same map), so iterative solves leave it off by default
+    if opt.alpha_choice == "fixed":
         target = 0.0
     return _State(g=g, b=b, x_hat=x_hat, a00=opt.alpha_00, target=target)
 
@@ -153,8 +153,10 @@ def solve(
             dof = float(np.trace(dense_solve(a, data_normal)))
             state.target = math.sqrt(max(0.5, 1.0 - dof / neq.data.size))
     elif path == "banded":
+        weights = None if neq.weights is None else backend.to_host(neq.weights)
         state.x_hat = backend.asarray(banded_solve(
-            neq.op, penalty.matrix(), backend.to_host(neq.rhs), inverted))
+            neq.op, penalty.matrix(), backend.to_host(neq.rhs), inverted, weights,
+            neq.baseline is not None, RIDGE_BASELINE))
         state.cg_iters.append(0)
     else:
         # the preconditioner only needs to be close to the operator: after the first
@@ -180,6 +182,8 @@ def take_step(state: _State, it: int, opt: Options, neq: NormalEquations) -> flo
     norm = float(neq.xp.linalg.norm(g_hat))
     change = float(neq.xp.linalg.norm(g_hat - state.g)) / norm if norm > 0 else 0.0
     step = 1.0 if it == 1 and opt.expert.g0 is None else opt.expert.damping
+    dfit = neq.op.matvec(g_hat - state.g)
+    state.fit_changes.append(float(neq.xp.sqrt(neq.xp.mean(neq.weigh(dfit) * dfit))))
     state.g = state.g + step * (g_hat - state.g)
     if b_hat is not None:
         state.b = state.b + step * (b_hat - state.b)
@@ -198,15 +202,27 @@ def adapt_alpha(state: _State, it: int, change: float, opt: Options,
     still moves.
     """
     ex = opt.expert
-    if not (state.target > 0 and it >= 2 and change < ex.discrepancy_start):
+    settled = change < ex.discrepancy_start or (
+        ex.fit_tol > 0 and state.fit_changes[-1] < 3 * ex.fit_tol)
+    if not (state.target > 0 and it >= 2 and settled):
         return change
     chi = neq.residual_rms(state.g, state.b)
     ds = ex.discrepancy_step
-    step_a = min(ds, max(1 / ds, (chi / state.target) ** 2))
+    # the residual RMS of n unit-noise values scatters by 1/sqrt(2n): inside that band
+    # (times discrepancy_band) the data cannot tell whether alpha_00 is too large
+    band = ex.discrepancy_band / math.sqrt(2.0 * neq.data.size)
+    if chi > state.target + band:
+        aim = state.target + band
+    elif chi < state.target - band:
+        aim = state.target - band
+    else:
+        aim = chi
+    step_a = min(ds, max(1 / ds, (chi / aim) ** ex.discrepancy_power))
     new = min(opt.alpha_00, max(opt.alpha_00 * ex.discrepancy_range, state.a00 / step_a))
     if abs(new / state.a00 - 1) > 0.01:  # alpha_00 still moving: not converged
         change = max(change, 1.5 * opt.tol)
         state.history[-1] = change
+        state.fit_changes[-1] = max(state.fit_changes[-1], 1.5 * ex.fit_tol)
     state.a00 = new
     return change
 
@@ -234,6 +250,7 @@ def run(
     ex = opt.expert
     settings = RegularizationSettings(
         alpha_00=opt.alpha_00, alpha_0=opt.alpha_0, alpha_p=ex.alpha_p, alpha_c=opt.alpha_c,
+        alpha_amp=ex.alpha_amp,
         alpha_cross=ex.alpha_cross, alpha_zc=opt.alpha_zc,
         alpha_cross_identity=ex.alpha_cross_identity, alpha_bc=opt.alpha_bc,
         alpha_nn=ex.alpha_nn, nonneg=opt.nonneg, neighbourhood=ex.neighbourhood,
@@ -252,9 +269,15 @@ def run(
             change = take_step(state, it, opt, neq)
             change = adapt_alpha(state, it, change, opt, neq)
             bar.update(1, info=f"change {change:.2e}")
+            fit_change = state.fit_changes[-1]
             if it > 1 and change < opt.tol:
                 converged = True
                 message = f"converged: relative change {change:.2e} < tol={opt.tol:g}"
+                break
+            if it >= FIT_STOP_MIN_ITERATIONS and fit_change < opt.expert.fit_tol:
+                converged = True
+                message = (f"converged: fit change {fit_change:.2e} noise RMS < "
+                           f"fit_tol={opt.expert.fit_tol:g}")
                 break
         bar.close(info=message)
     log.info("inversion %s after %d iterations (%s)", "converged" if converged else "stopped",
@@ -279,7 +302,10 @@ def _inversion(
         "cg_iterations": state.cg_iters,
         "n_unknowns": neq.n_unknowns,
         "residual_std": float(np.std(residuals)),
+        "alpha_choice": opt.alpha_choice,
+        "fit_changes": state.fit_changes,
         "alpha_00_used": state.a00,
+        "residual_rms": neq.residual_rms(state.g, state.b),
     }
     return Inversion(
         g=to_host(state.g),

@@ -75,6 +75,16 @@ def pcg(
     return x, it, res
 
 
+def _add_dia(out: np.ndarray, dia: Any) -> None:
+    """``out[:n, :n] += dia`` for a DIA matrix on the host (``A[i, j] = data[k, j]`` with
+    ``j - i = offsets[k]``), without the generic sparse-to-dense conversion."""
+    n = dia.shape[0]
+    data = np.asarray(dia.data)
+    for k, off in enumerate(np.asarray(dia.offsets)):
+        j = np.arange(max(0, off), min(n, n + off))
+        out[j - off, j] += data[k, j]
+
+
 def dense_solve(a: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Solve ``a x = rhs`` by Cholesky; least squares if ``a`` is numerically indefinite."""
     try:
@@ -116,6 +126,7 @@ class NormalEquations:
         self.baseline = baseline
         self.n_g = int(np.prod(op.model_shape))
         self.n_b = 0 if baseline is None else baseline.size
+        self._data_normal: np.ndarray | None = None
         wd = self.weigh(data)
         rhs_g = op.rmatvec(wd).ravel()
         self.rhs = rhs_g if baseline is None else xp.concatenate(
@@ -196,28 +207,60 @@ class NormalEquations:
     def preconditioner(
         self, penalty: Penalty, kind: str, drop: float, coarse: int = 0
     ) -> Callable[[Any], Any]:
-        """Approximate inverse of the normal matrix: ``kind`` (slice/jacobi) for ``K^T K + R``,
-        the Jacobi diagonal when weights or a baseline enter."""
+        """Approximate inverse of the normal matrix.
+
+        The ``g`` block is ``kind`` (slice/jacobi) for ``K^T K + R``; with weights, slice
+        ``s`` uses ``w_s K^T K + diag R`` with ``w_s`` its trace-matched mean weight (exact
+        for weights constant per slice, e.g. a per-column noise level).  An offset enters by
+        block elimination: with ``c = K^T W 1`` per slice and ``P`` the ``g`` block,
+        ``y_b = (r_b - c^T P r_g) / (1^T W 1 - c^T P c)`` and ``y_g = P r_g - P c y_b``.
+        """
+        xp = self.xp
         pdiag = penalty.diag()
-        if self.simple:
-            return make_preconditioner(kind, self.op, self.data_diag, pdiag, self.backend, drop,
-                                       penalty, coarse)
-        d = (self.data_diag + pdiag).ravel()
-        if self.baseline is not None:
-            d = self.xp.concatenate([d, self.b_diag])
-        inv = 1.0 / d
-        return lambda r: inv * r
+        inv_axes = tuple(d for d, m in enumerate(self.op.mats) if m is not None)
+        if self.weights is None:
+            scale = 1.0
+            base = make_preconditioner(kind, self.op, self.data_diag, pdiag, self.backend,
+                                       drop, penalty, coarse)
+        else:
+            scale = (xp.sum(self.data_diag, axis=inv_axes, keepdims=True)
+                     / xp.sum(self.op.gram_diagonal(), axis=inv_axes, keepdims=True))
+            base = make_preconditioner(kind, self.op, self.data_diag / scale, pdiag / scale,
+                                       self.backend, drop)
+        shape = self.op.model_shape
+
+        def apply_g(r: Any) -> Any:
+            return base((r.reshape(shape) / scale).ravel())
+
+        if self.baseline is None:
+            return apply_g
+        c = self.op.rmatvec(xp.ones(self.op.data_shape) if self.weights is None
+                            else self.weights)
+        pc = apply_g(c.ravel()).reshape(shape)
+        schur = self.b_diag.reshape(self.baseline.model_shape) - xp.sum(
+            c * pc, axis=inv_axes, keepdims=True)
+        n_g = self.n_g
+
+        def apply(r: Any) -> Any:
+            z = apply_g(r[:n_g]).reshape(shape)
+            y_b = (r[n_g:].reshape(schur.shape) - xp.sum(c * z, axis=inv_axes, keepdims=True)
+                   ) / schur
+            return xp.concatenate([(z - pc * y_b).ravel(), y_b.ravel()])
+
+        return apply
 
     def dense_matrices(self, penalty: Penalty) -> tuple[np.ndarray, np.ndarray]:
         """``(A^T W A + R, A^T W A)`` as full host matrices (small problems only); the
         second gives the effective number of parameters."""
-        a = self.op.dense()
-        if self.baseline is not None:
-            a = np.hstack([a, self.baseline.dense()])
-        w = None if self.weights is None else self.backend.to_host(self.weights).ravel()
-        data_normal = a.T @ a if w is None else a.T @ (w[:, None] * a)
+        if self._data_normal is None:  # fixed during the iteration: formed once
+            a = self.op.dense()
+            if self.baseline is not None:
+                a = np.hstack([a, self.baseline.dense()])
+            w = None if self.weights is None else self.backend.to_host(self.weights).ravel()
+            self._data_normal = a.T @ a if w is None else a.T @ (w[:, None] * a)
+        data_normal = self._data_normal
         normal = data_normal.copy()
-        normal[: self.n_g, : self.n_g] += penalty.matrix().toarray()
+        _add_dia(normal, penalty.matrix())
         if self.baseline is not None:
             normal[self.n_g :, self.n_g :] += RIDGE_BASELINE * np.eye(self.n_b)
         return normal, data_normal

@@ -10,11 +10,14 @@ The regularization term of the objective is ``g^T R(g) g`` with
   difference along axes ``d`` and ``e``; ``alpha_x`` is ``alpha_cross`` between two inverted
   axes and ``alpha_cross_identity`` when one of them is an identity axis.
 * Uniform penalty (after Borgia, Brown & Fantazzini's UPEN and Granwehr & Roberts 2012): the
-  local weights are ``W = 1 / (alpha_0 + alpha_p p^2 + alpha_c c^2)``, where ``c`` is the local
-  curvature and ``p`` the local slope of the current ``g``, each replaced by its moving maximum
-  over a small neighbourhood.  Where ``g`` has structure the penalty per point is about
-  ``1/alpha_c`` whatever the amplitude; where it is flat the weight is ``1/alpha_0`` (strong
-  smoothing of the baseline).
+  local weights are ``W = 1 / (alpha_0 + alpha_p p^2 + alpha_c c^2 + alpha_amp a^2)``, where
+  ``c`` is the local curvature, ``p`` the local slope and ``a`` the amplitude of the current
+  ``g`` (curvature terms along each axis only), each replaced by its moving maximum over a
+  small neighbourhood.  Where ``g`` has structure the penalty per point is about
+  ``1/alpha_c`` whatever the amplitude; the amplitude term relaxes it further on the top of
+  a peak (where the curvature passes through small values between the flanks), so peaks are
+  not flattened; where ``g`` is flat the weight is ``1/alpha_0`` (strong smoothing of the
+  baseline).
 * ``Z`` (zero crossing): on both points of every neighbouring pair whose signs differ, a
   diagonal weight ``alpha_zc / (alpha_0 + alpha_c c^2)`` that pulls spurious sign oscillations
   to zero while leaving large genuine lobes almost untouched.
@@ -199,6 +202,7 @@ class RegularizationSettings:
     alpha_0: float
     alpha_p: float
     alpha_c: float
+    alpha_amp: float
     alpha_cross: float
     alpha_zc: float
     alpha_cross_identity: float
@@ -240,11 +244,14 @@ def build_penalty(
     diagonal = xp.full(g.shape, a00 * s.ridge)
     zc_weight = xp.zeros(g.shape)
 
-    def local_weight(c: Any, p: Any | None) -> Any:
+    def local_weight(c: Any, p: Any | None, amp: Any | None = None) -> Any:
         if uniform is not None:
             return xp.full(c.shape, float(uniform))
         cm = backend.maximum_filter(xp.abs(c), size)
         den = s.alpha_0 + s.alpha_c * cm * cm
+        if amp is not None and s.alpha_amp > 0:
+            am = backend.maximum_filter(xp.abs(amp), size)
+            den = den + s.alpha_amp * am * am
         if p is not None and s.alpha_p > 0:
             pm = backend.maximum_filter(xp.abs(p), size)
             den = den + s.alpha_p * pm * pm
@@ -256,7 +263,9 @@ def build_penalty(
             st = second_difference_stencil(ndim, d)
             c = stencil_apply(st, g)
             p = stencil_apply(slope_stencil(ndim, d), g)
-            w = local_weight(c, p)
+            centre = [slice(None)] * ndim
+            centre[d] = slice(1, n - 1)  # the middle point of each stencil
+            w = local_weight(c, p, g[tuple(centre)])
             terms.append(PenaltyTerm(st, (a00 * s.axis_weights[d]) * w))
             if s.alpha_zc > 0:
                 # zero crossings between neighbours k, k+1 along this axis
