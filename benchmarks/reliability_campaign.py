@@ -351,9 +351,11 @@ def nmrilt_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "nmrilt.cli"]
 
 
-def run_case(case: Case, work: Path, config: Path, timeout: float) -> tuple[str, str]:
+def run_case(case: Case, work: Path, config: Path, timeout: float, index: int = 0
+             ) -> tuple[str, str]:
     """Build the broken copy, run ``nmrilt run`` on it, return (outcome, detail)."""
-    root = work / re.sub(r"[^A-Za-z0-9]+", "_", case.name)[:80]
+    # the index keeps names apart that differ only in punctuation (DTYPA='abc', '<abc>')
+    root = work / f"{index:04d}_{re.sub(r'[^A-Za-z0-9]+', '_', case.name)[:80]}"
     exp = root / (case.folder_name or case.example)
     shutil.copytree(EXAMPLES / case.example, exp, ignore=shutil.ignore_patterns(OUTPUT_NAME))
     case.mutate(exp)
@@ -457,7 +459,7 @@ def run_campaign(sample: int | None = None, seed: int = 0, timeout: float = 60.0
         t0 = time.perf_counter()
         for i, case in enumerate(cases, 1):
             try:
-                outcome, detail = run_case(case, work / "cases", config, timeout)
+                outcome, detail = run_case(case, work / "cases", config, timeout, i)
             except LookupError as exc:      # the mutation does not apply to this example
                 outcome, detail = "n/a", str(exc)
             counts[outcome] += 1
