@@ -52,6 +52,10 @@ FAST_CONFIG = '[processing]\nshift_mode = "sum"\n[inversion]\nmax_iter = 25\n[ou
 OUTPUT_NAME = "nmrilt"
 MANIFEST = ".nmrilt-result.json"
 BAD_OUTCOMES = ("traceback", "hang", "raw", "partial", "accepted", "nonfinite")
+#: Scenario outcomes that break a promise (the others are counted for information).
+BAD_SCENARIOS = ("kill: result lost or raw changed", "kill: staging still there after the next run",
+                 "kill: next run did not restore a clean folder", "watch restart: results missing",
+                 "watch restart: staging left", "watch restart: raw changed")
 
 
 @dataclass(frozen=True)
@@ -308,12 +312,24 @@ def build_cases() -> list[Case]:
 # --- running and judging ----------------------------------------------------------------------
 
 
-def digest(root: Path, skip_output: bool = True) -> dict[str, str]:
-    """SHA-256 of every file below ``root``; ``nmrilt`` output folders are skipped."""
+#: Marker file nmrilt puts in each of its staging folders (nmrilt/staging.py).
+STAGING_MARKER = ".nmrilt-staging.json"
+
+
+def marked_staging(root: Path) -> set[Path]:
+    """Staging folders below ``root`` that prove to be nmrilt's (they hold its marker)."""
+    return {p for p in staging_leftovers(root) if (p / STAGING_MARKER).is_file()}
+
+
+def digest(root: Path, skip_output: bool = True, skip: set[Path] = frozenset()) -> dict[str, str]:
+    """SHA-256 of every file below ``root``; ``nmrilt`` output folders are skipped, and
+    the folders in ``skip`` (nmrilt's marked staging, right after a kill)."""
     out = {}
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root)
         if skip_output and OUTPUT_NAME in rel.parts:
+            continue
+        if any(p == s or s in p.parents for s in skip):
             continue
         if p.is_file() and not p.is_symlink():
             out[str(rel)] = hashlib.sha256(p.read_bytes()).hexdigest()
@@ -404,13 +420,18 @@ def kill_scenarios(work: Path, config: Path, n: int, seed: int) -> Counter:
         time.sleep(rng.uniform(0.3, 4.0))
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        ok = complete_result(exp / OUTPUT_NAME) and digest(exp) == raw
+        # a kill -9 cannot clean up: nmrilt's own marked staging may stay until the next
+        # start (counted below), but raw files must be as they were
+        left = marked_staging(exp.parent)
+        ok = complete_result(exp / OUTPUT_NAME) and digest(exp, skip=left) == raw
         counts["kill: complete result kept" if ok else "kill: result lost or raw changed"] += 1
         if staging_leftovers(exp.parent):
             counts["kill: staging left until next run"] += 1
         subprocess.run([*cmd, "--force"], capture_output=True, timeout=300)
         if staging_leftovers(exp.parent):
             counts["kill: staging still there after the next run"] += 1
+        if digest(exp) != raw or not complete_result(exp / OUTPUT_NAME):
+            counts["kill: next run did not restore a clean folder"] += 1
     return counts
 
 
@@ -475,7 +496,8 @@ def run_campaign(sample: int | None = None, seed: int = 0, timeout: float = 60.0
         if watches:
             extra += watch_scenarios(work, config, watches, seed)
     return {"cases": sum(counts.values()) - counts["n/a"], "counts": dict(counts),
-            "scenarios": dict(extra), "failures": failures}
+            "scenarios": dict(extra), "failures": failures, "kills": kills,
+            "watches": watches}
 
 
 def summary_line(report: dict) -> str:
@@ -484,7 +506,13 @@ def summary_line(report: dict) -> str:
             f"{c.get('hang', 0)} hangs, {c.get('raw', 0)} raw files changed, "
             f"{c.get('partial', 0)} partial outputs, {c.get('accepted', 0)} silently accepted, "
             f"{c.get('nonfinite', 0)} non-finite results; {c.get('result', 0)} results, "
-            f"{c.get('refused', 0)} clean refusals")
+            f"{c.get('refused', 0)} clean refusals; {report.get('kills', 0)} kills + "
+            f"{report.get('watches', 0)} watcher restarts, {bad_scenarios(report)} broke a promise")
+
+
+def bad_scenarios(report: dict) -> int:
+    """How many kill/watch scenario checks failed."""
+    return sum(report["scenarios"].get(k, 0) for k in BAD_SCENARIOS)
 
 
 def main() -> int:
@@ -502,7 +530,7 @@ def main() -> int:
     for key, n in sorted(report["scenarios"].items()):
         print(f"{key}: {n}")
     print(summary_line(report))
-    bad = sum(report["counts"].get(k, 0) for k in BAD_OUTCOMES)
+    bad = sum(report["counts"].get(k, 0) for k in BAD_OUTCOMES) + bad_scenarios(report)
     return 1 if bad else 0
 
 

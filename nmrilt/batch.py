@@ -16,7 +16,8 @@ from typing import Any, TextIO
 
 from . import readers
 from .errors import NmriltError
-from .pipeline import OUTPUT_NAME, is_finished, run
+from .pipeline import OUTPUT_NAME, is_finished, output_dir, run
+from .staging import clean_stale
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,13 @@ class BatchSummary:
 
 
 def describe_error(exc: BaseException) -> str:
-    """One line for a failure: the message of an NmriltError, type and message otherwise."""
+    """One line for a failure: the message of an NmriltError; for anything else (a bug)
+    a line naming the log file that holds the traceback (:mod:`nmrilt.crashlog`)."""
     if isinstance(exc, NmriltError):
         return f"{type(exc).__name__}: {exc}"
-    return f"unexpected {type(exc).__name__}: {exc} (a bug; please report it)"
+    from .crashlog import report_internal_error
+
+    return report_internal_error(exc)
 
 
 def run_one(
@@ -128,6 +132,7 @@ def batch(
     for i, expdir in enumerate(exps, 1):
         dest = out_for(expdir, root, out)
         head = f"[{i}/{len(exps)}] {expdir}"
+        clean_stale(output_dir(expdir, dest))  # staging left by a killed run
         if not force and is_finished(expdir, dest):
             summary.skipped.append(expdir)
             status = "skipped (finished)"

@@ -12,10 +12,10 @@ import threading
 import numpy as np
 import pytest
 from conftest import copy_example, edit_jcamp
-
-from nmrilt.errors import ParameterFileError, ReadError
 from nmrilt.readers import read
 from nmrilt.readers.jcamp import check_complete
+
+from nmrilt.errors import ParameterFileError, ReadError
 
 T1IR = "bruker_t1ir_pseudo2d"
 
@@ -84,7 +84,7 @@ def test_nan_in_float_ser_is_refused(tmp_path):
 def _procpar_set(path, key, value):
     text = path.read_text()
     new = re.sub(rf"^({key} [^\n]*\n)[^\n]*\n", lambda m: f"{m.group(1)}1 {value}\n", text,
-                 count=1, flags=re.M)
+                 count=1, flags=re.MULTILINE)
     path.write_text(new)
 
 
