@@ -379,7 +379,8 @@ def run_case(case: Case, work: Path, config: Path, timeout: float, index: int = 
     try:
         proc = subprocess.run([*nmrilt_command(), "-q", "run", str(exp), "--config", str(config)],
                               capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "MPLBACKEND": "Agg"})
+                              env={**os.environ, "MPLBACKEND": "Agg",
+                                   "XDG_STATE_HOME": str(work / "state")})
     except subprocess.TimeoutExpired:
         return "hang", f"> {timeout:.0f} s"
     err = (proc.stderr or "").strip()

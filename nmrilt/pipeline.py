@@ -21,8 +21,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import config as _config
-from .errors import NotAnExperimentError, OutputError
+from .errors import InversionInputError, NotAnExperimentError, OutputError
 from .outdir import (
     OUTPUT_NAME,
     RESULT_FILE,
@@ -186,6 +188,12 @@ def run(
             inversion = invert(
                 problem.data, t=list(problem.t), tau=list(problem.tau),
                 kernels=list(problem.kernels), progress=progress, **resolved.inversion,
+            )
+        if not np.isfinite(inversion.g).all():
+            raise InversionInputError(
+                f"{expdir}: the inversion gave non-finite values (settings "
+                f"{resolved['inversion'] or 'default'}); nothing was written — lower the "
+                f"regularization (alpha_00) or check the data"
             )
         notes = [f"{w.category.__name__}: {w.message}" for w in caught]
         for note in notes:

@@ -179,7 +179,9 @@ def read_toml_recipe(
     try:
         with path.open("rb") as fh:
             doc = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({exc})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or delete it") from None
     table = doc.get("experiment", {})
     read_table = doc.get("read", {})
