@@ -83,3 +83,23 @@ def test_publish_replaces_a_result_and_leaves_no_marker_or_aside(tmp_path):
     assert (out / "result.h5").read_bytes() == b"new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nmrilt"]
     assert not (out / MARKER_NAME).exists()
+
+
+def test_run_after_a_killed_run_removes_its_staging_and_leaves_the_raw_folder_clean(tmp_path):
+    from conftest import copy_example
+    from pipeline_helpers import tree_digest
+
+    from nmrilt.cli import main
+
+    exp = copy_example("bruker_t2cpmg_pseudo2d", tmp_path / "exp")
+    raw = tree_digest(exp)
+    killed = exp / ".nmrilt.k1ll3d.tmp"          # what kill -9 mid-write leaves behind
+    killed.mkdir()
+    _mark(killed, _dead_pid())
+    (killed / "map.png").write_bytes(b"half")
+    fast = ["--formats", "png", "--set", 'shift_mode="sum"', "--set", "max_iter=20"]
+    assert main(["-q", "run", str(exp), *fast]) == 0
+    assert not killed.exists()
+    assert {k: v for k, v in tree_digest(exp).items() if not k.startswith("nmrilt/")} == raw
+    assert sorted(p.name for p in (exp / "nmrilt").iterdir() if p.name.startswith(".")) == [
+        MANIFEST_NAME]
