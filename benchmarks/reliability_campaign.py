@@ -140,13 +140,14 @@ def append_bytes(file: str, data: bytes) -> Callable[[Path], None]:
     return apply
 
 
-def remove(file: str) -> Callable[[Path], None]:
+def remove(*files: str) -> Callable[[Path], None]:
     def apply(exp: Path) -> None:
-        target = exp / file
-        if target.is_dir():
-            shutil.rmtree(target)
-        else:
-            target.unlink()
+        for file in files:
+            target = exp / file
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
 
     return apply
 
@@ -278,7 +279,9 @@ def build_cases() -> list[Case]:
         cases.append(Case(f"{ex}:ser random", ex, noise_bytes("ser", 7)))
         cases.append(Case(f"{ex}:ser missing", ex, remove("ser"), True))
         cases.append(Case(f"{ex}:ser NaN", ex, nan_in_ser, True))
-        cases.append(Case(f"{ex}:acqus missing", ex, remove("acqus"), True))
+        # acqu (TopSpin's start copy) stands in for a missing acqus (docs/formats.md)
+        cases.append(Case(f"{ex}:acqus missing, acqu kept", ex, remove("acqus")))
+        cases.append(Case(f"{ex}:acqus and acqu missing", ex, remove("acqus", "acqu"), True))
         cases.append(Case(f"{ex}:acqu2s missing", ex, remove("acqu2s")))
         cases.append(Case(f"{ex}:pulseprogram garbage", ex, write_bytes("pulseprogram", b"\xff\x00")))
         cases.append(Case(f"{ex}:pulseprogram missing", ex, remove("pulseprogram")))
