@@ -15,7 +15,7 @@ import getpass
 import os
 import tempfile
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
@@ -34,7 +34,7 @@ def state_dirs() -> list[Path]:
 def write_crash_log(exc: BaseException, context: str = "") -> Path | None:
     """Write the traceback of ``exc`` to a new log file; its path, or None if no folder
     could be written."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     text = (f"nmrilt {__version__} internal error {stamp}\n{context}\n\n"
             + "".join(traceback.format_exception(exc)))
     for folder in state_dirs():

@@ -33,7 +33,6 @@ from .outdir import (
     write_manifest,
 )
 from .processing import process
-from .staging import clean_stale, make_staging, publish
 from .results import (
     Result,
     _umask,
@@ -44,6 +43,7 @@ from .results import (
     write_peaks_csv,
     write_report,
 )
+from .staging import clean_stale, make_staging, publish
 
 log = logging.getLogger(__name__)
 
@@ -163,10 +163,8 @@ def run(
     ReadError, ProcessingError, ConfigError, InversionInputError
         From the layers, with the file or setting at fault.
     """
-    from . import invert
+    from . import __version__, invert
     from .readers import read
-
-    from . import __version__
 
     expdir = Path(expdir)
     if not expdir.exists():
