@@ -190,7 +190,7 @@ def run(
         if not np.isfinite(inversion.g).all():
             raise InversionInputError(
                 f"{expdir}: the inversion gave non-finite values (settings "
-                f"{resolved['inversion'] or 'default'}); nothing was written — lower the "
+                f"{dict(resolved.inversion) or 'default'}); nothing was written — lower the "
                 f"regularization (alpha_00) or check the data"
             )
         notes = [f"{w.category.__name__}: {w.message}" for w in caught]
