@@ -52,6 +52,10 @@ FAST_CONFIG = '[processing]\nshift_mode = "sum"\n[inversion]\nmax_iter = 25\n[ou
 OUTPUT_NAME = "nmrilt"
 MANIFEST = ".nmrilt-result.json"
 BAD_OUTCOMES = ("traceback", "hang", "raw", "partial", "accepted", "nonfinite")
+#: Scenario outcomes that break a promise (the others are counted for information).
+BAD_SCENARIOS = ("kill: result lost or raw changed", "kill: staging still there after the next run",
+                 "kill: next run did not restore a clean folder", "watch restart: results missing",
+                 "watch restart: staging left", "watch restart: raw changed")
 
 
 @dataclass(frozen=True)
@@ -136,13 +140,14 @@ def append_bytes(file: str, data: bytes) -> Callable[[Path], None]:
     return apply
 
 
-def remove(file: str) -> Callable[[Path], None]:
+def remove(*files: str) -> Callable[[Path], None]:
     def apply(exp: Path) -> None:
-        target = exp / file
-        if target.is_dir():
-            shutil.rmtree(target)
-        else:
-            target.unlink()
+        for file in files:
+            target = exp / file
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
 
     return apply
 
@@ -274,7 +279,9 @@ def build_cases() -> list[Case]:
         cases.append(Case(f"{ex}:ser random", ex, noise_bytes("ser", 7)))
         cases.append(Case(f"{ex}:ser missing", ex, remove("ser"), True))
         cases.append(Case(f"{ex}:ser NaN", ex, nan_in_ser, True))
-        cases.append(Case(f"{ex}:acqus missing", ex, remove("acqus"), True))
+        # acqu (TopSpin's start copy) stands in for a missing acqus (docs/formats.md)
+        cases.append(Case(f"{ex}:acqus missing, acqu kept", ex, remove("acqus")))
+        cases.append(Case(f"{ex}:acqus and acqu missing", ex, remove("acqus", "acqu"), True))
         cases.append(Case(f"{ex}:acqu2s missing", ex, remove("acqu2s")))
         cases.append(Case(f"{ex}:pulseprogram garbage", ex, write_bytes("pulseprogram", b"\xff\x00")))
         cases.append(Case(f"{ex}:pulseprogram missing", ex, remove("pulseprogram")))
@@ -308,12 +315,24 @@ def build_cases() -> list[Case]:
 # --- running and judging ----------------------------------------------------------------------
 
 
-def digest(root: Path, skip_output: bool = True) -> dict[str, str]:
-    """SHA-256 of every file below ``root``; ``nmrilt`` output folders are skipped."""
+#: Marker file nmrilt puts in each of its staging folders (nmrilt/staging.py).
+STAGING_MARKER = ".nmrilt-staging.json"
+
+
+def marked_staging(root: Path) -> set[Path]:
+    """Staging folders below ``root`` that prove to be nmrilt's (they hold its marker)."""
+    return {p for p in staging_leftovers(root) if (p / STAGING_MARKER).is_file()}
+
+
+def digest(root: Path, skip_output: bool = True, skip: set[Path] = frozenset()) -> dict[str, str]:
+    """SHA-256 of every file below ``root``; ``nmrilt`` output folders are skipped, and
+    the folders in ``skip`` (nmrilt's marked staging, right after a kill)."""
     out = {}
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root)
         if skip_output and OUTPUT_NAME in rel.parts:
+            continue
+        if any(p == s or s in p.parents for s in skip):
             continue
         if p.is_file() and not p.is_symlink():
             out[str(rel)] = hashlib.sha256(p.read_bytes()).hexdigest()
@@ -351,9 +370,11 @@ def nmrilt_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "nmrilt.cli"]
 
 
-def run_case(case: Case, work: Path, config: Path, timeout: float) -> tuple[str, str]:
+def run_case(case: Case, work: Path, config: Path, timeout: float, index: int = 0
+             ) -> tuple[str, str]:
     """Build the broken copy, run ``nmrilt run`` on it, return (outcome, detail)."""
-    root = work / re.sub(r"[^A-Za-z0-9]+", "_", case.name)[:80]
+    # the index keeps names apart that differ only in punctuation (DTYPA='abc', '<abc>')
+    root = work / f"{index:04d}_{re.sub(r'[^A-Za-z0-9]+', '_', case.name)[:80]}"
     exp = root / (case.folder_name or case.example)
     shutil.copytree(EXAMPLES / case.example, exp, ignore=shutil.ignore_patterns(OUTPUT_NAME))
     case.mutate(exp)
@@ -361,7 +382,8 @@ def run_case(case: Case, work: Path, config: Path, timeout: float) -> tuple[str,
     try:
         proc = subprocess.run([*nmrilt_command(), "-q", "run", str(exp), "--config", str(config)],
                               capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "MPLBACKEND": "Agg"})
+                              env={**os.environ, "MPLBACKEND": "Agg",
+                                   "XDG_STATE_HOME": str(work / "state")})
     except subprocess.TimeoutExpired:
         return "hang", f"> {timeout:.0f} s"
     err = (proc.stderr or "").strip()
@@ -402,13 +424,18 @@ def kill_scenarios(work: Path, config: Path, n: int, seed: int) -> Counter:
         time.sleep(rng.uniform(0.3, 4.0))
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        ok = complete_result(exp / OUTPUT_NAME) and digest(exp) == raw
+        # a kill -9 cannot clean up: nmrilt's own marked staging may stay until the next
+        # start (counted below), but raw files must be as they were
+        left = marked_staging(exp.parent)
+        ok = complete_result(exp / OUTPUT_NAME) and digest(exp, skip=left) == raw
         counts["kill: complete result kept" if ok else "kill: result lost or raw changed"] += 1
         if staging_leftovers(exp.parent):
             counts["kill: staging left until next run"] += 1
         subprocess.run([*cmd, "--force"], capture_output=True, timeout=300)
         if staging_leftovers(exp.parent):
             counts["kill: staging still there after the next run"] += 1
+        if digest(exp) != raw or not complete_result(exp / OUTPUT_NAME):
+            counts["kill: next run did not restore a clean folder"] += 1
     return counts
 
 
@@ -457,7 +484,7 @@ def run_campaign(sample: int | None = None, seed: int = 0, timeout: float = 60.0
         t0 = time.perf_counter()
         for i, case in enumerate(cases, 1):
             try:
-                outcome, detail = run_case(case, work / "cases", config, timeout)
+                outcome, detail = run_case(case, work / "cases", config, timeout, i)
             except LookupError as exc:      # the mutation does not apply to this example
                 outcome, detail = "n/a", str(exc)
             counts[outcome] += 1
@@ -473,7 +500,8 @@ def run_campaign(sample: int | None = None, seed: int = 0, timeout: float = 60.0
         if watches:
             extra += watch_scenarios(work, config, watches, seed)
     return {"cases": sum(counts.values()) - counts["n/a"], "counts": dict(counts),
-            "scenarios": dict(extra), "failures": failures}
+            "scenarios": dict(extra), "failures": failures, "kills": kills,
+            "watches": watches}
 
 
 def summary_line(report: dict) -> str:
@@ -482,7 +510,13 @@ def summary_line(report: dict) -> str:
             f"{c.get('hang', 0)} hangs, {c.get('raw', 0)} raw files changed, "
             f"{c.get('partial', 0)} partial outputs, {c.get('accepted', 0)} silently accepted, "
             f"{c.get('nonfinite', 0)} non-finite results; {c.get('result', 0)} results, "
-            f"{c.get('refused', 0)} clean refusals")
+            f"{c.get('refused', 0)} clean refusals; {report.get('kills', 0)} kills + "
+            f"{report.get('watches', 0)} watcher restarts, {bad_scenarios(report)} broke a promise")
+
+
+def bad_scenarios(report: dict) -> int:
+    """How many kill/watch scenario checks failed."""
+    return sum(report["scenarios"].get(k, 0) for k in BAD_SCENARIOS)
 
 
 def main() -> int:
@@ -500,7 +534,7 @@ def main() -> int:
     for key, n in sorted(report["scenarios"].items()):
         print(f"{key}: {n}")
     print(summary_line(report))
-    bad = sum(report["counts"].get(k, 0) for k in BAD_OUTCOMES)
+    bad = sum(report["counts"].get(k, 0) for k in BAD_OUTCOMES) + bad_scenarios(report)
     return 1 if bad else 0
 
 

@@ -131,10 +131,13 @@ class BatchSummary:
 
 
 def describe_error(exc: BaseException) -> str:
-    """One line for a failure: the message of an NmriltError, type and message otherwise."""
+    """One line for a failure: the message of an NmriltError; for anything else (a bug)
+    a line naming the log file that holds the traceback (:mod:`nmrilt.crashlog`)."""
     if isinstance(exc, NmriltError):
         return f"{type(exc).__name__}: {exc}"
-    return f"unexpected {type(exc).__name__}: {exc} (a bug; please report it)"
+    from .crashlog import report_internal_error
+
+    return report_internal_error(exc)
 
 
 def attempt(

@@ -8,7 +8,8 @@ Exit codes (also in docs/cli.md):
 2    usage or input error: bad arguments, unreadable experiment, invalid settings,
      processing or solver input error
 3    output error: result exists (use --force), output folder not writable (use --out)
-4    unexpected internal error (a bug: the traceback is printed)
+4    unexpected internal error (a bug: one line on stderr, the traceback in a log file,
+     see :mod:`nmrilt.crashlog`)
 130  interrupted (Ctrl-C / SIGTERM)
 ===  ==========================================================================
 """
@@ -20,7 +21,6 @@ import logging
 import signal
 import sys
 import tomllib
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -221,10 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     except NmriltError as exc:
         print(f"nmrilt: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    except Exception:
-        traceback.print_exc()
-        print("nmrilt: internal error (a bug); please report it with the traceback above",
-              file=sys.stderr)
+    except Exception as exc:  # the one place a bug is reported (exit 4, traceback in a log)
+        from .crashlog import report_internal_error
+
+        print(f"nmrilt: {report_internal_error(exc, ' '.join(sys.argv))}", file=sys.stderr)
         return EXIT_BUG
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -6,6 +6,8 @@ file path or "argument"), the key, the value and what is valid.
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import math
 from typing import Any
 
@@ -17,6 +19,13 @@ KERNELS = ("exponential", "inversion_recovery", "saturation_recovery", "diffusio
 DPI_RANGE = (30, 2400)
 WIDTH_MM_RANGE = (20.0, 2000.0)
 FONT_SIZE_RANGE = (2.0, 72.0)
+#: Largest figure side in pixels (width or height in mm x dpi; Agg cannot draw beyond).
+MAX_FIGURE_PIXELS = 30000
+#: Regularization weights above this only flatten the map to zero (and overflow).
+MAX_ALPHA = 1e10
+#: Upper limits of the tau-grid settings (beyond them the grid is meaningless or huge).
+MAX_POINTS_PER_DECADE = 1000.0
+MAX_EXTEND_DECADES = 10.0
 
 _CHOICES = {
     "use_pdata": ("auto", True, False),
@@ -82,9 +91,9 @@ def _check_processing(c: _Checker) -> None:
     if not isinstance(kernels, (list, tuple)) or any(k not in KERNELS for k in kernels):
         c.fail("processing", "kernels", f"each one of {KERNELS}")
     if proc["points_per_decade"] != "auto":
-        c.number("processing", "points_per_decade", 0, strict=True)
+        c.number("processing", "points_per_decade", 0, strict=True, high=MAX_POINTS_PER_DECADE)
     c.number("processing", "signal_threshold", 0, strict=True)
-    c.number("processing", "extend_decades", 0)
+    c.number("processing", "extend_decades", 0, high=MAX_EXTEND_DECADES)
     c.number("processing", "noise_sigma", 0)
     c.number("processing", "min_peak_fraction", 0)
     if proc["max_shift_points"] != "auto":
@@ -113,22 +122,68 @@ def _check_output(c: _Checker) -> None:
     tp = outp["topspin_procno"]
     if not isinstance(tp, int) or isinstance(tp, bool) or tp < 0:
         c.fail("output", "topspin_procno", "use a procno >= 1 (0: the first free one >= 999)")
+    for key in ("width_mm", "height_mm"):
+        if outp[key] / 25.4 * outp["dpi"] > MAX_FIGURE_PIXELS:
+            c.fail("output", key, f"at dpi = {outp['dpi']} gives more than "
+                                  f"{MAX_FIGURE_PIXELS} pixels; lower the size or the dpi")
     for key in ("cmap_signed", "cmap_positive"):
         if not isinstance(outp[key], str):
             c.fail("output", key, "must be a matplotlib colormap name")
+        if outp[key] not in ("RdBu_r", "viridis"):  # the defaults need no matplotlib
+            import matplotlib
+
+            if outp[key] not in matplotlib.colormaps:
+                close = difflib.get_close_matches(outp[key], list(matplotlib.colormaps), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                c.fail("output", key, f"is not a matplotlib colour map{hint}")
 
 
 def _check_inversion(c: _Checker) -> None:
-    """Type checks of the most used solver options; the solver checks the rest."""
+    """Types of every solver option (ranges and names the solver checks itself).
+
+    Each option must have the type it is declared with in :mod:`nmrilt.solver.options`:
+    ``bool`` options true/false, ``int`` ones whole numbers, ``float`` ones finite numbers
+    (``alpha_*`` at most :data:`MAX_ALPHA`); strings such as ``"auto"`` where declared.
+    """
+    from .solver.options import ExpertOptions, Options
+
     inv = c.settings["inversion"]
     if "max_iter" in inv:
         c.integer("inversion", "max_iter", 1)
     for key in ("tol", "alpha_00"):
         if key in inv:
             c.number("inversion", key, 0, strict=True)
-    for key in ("nonneg", "baseline"):
-        if key in inv and not isinstance(inv[key], bool):
-            c.fail("inversion", key, "must be true or false")
+    declared = {f.name: str(f.type) for cls in (Options, ExpertOptions)
+                for f in dataclasses.fields(cls)}
+    words = {"bool": "true or false", "int": "a whole number", "float": "a finite number",
+             "str": 'a name such as "auto"', "None": "none"}
+    for key, value in inv.items():
+        kinds = declared.get(key, "Any").replace(" ", "").split("|")
+        if "Any" in kinds or (value is None and "None" in kinds):
+            continue
+        ok = (("bool" in kinds and isinstance(value, bool))
+              or ("int" in kinds and isinstance(value, int) and not isinstance(value, bool))
+              or ("float" in kinds and _number(value))
+              or ("str" in kinds and isinstance(value, str))
+              or (kinds[0].startswith("tuple") and isinstance(value, (list, tuple))))
+        if not ok:
+            c.fail("inversion", key, "must be " + " or ".join(
+                words.get(k, "a list of numbers") for k in kinds))
+        if key.startswith("alpha") and _number(value) and value > MAX_ALPHA:
+            c.fail("inversion", key, f"is too large (at most {MAX_ALPHA:g}; larger weights "
+                                     f"flatten the map to zero)")
+
+
+def _check_read(c: _Checker) -> None:
+    """Types of the reader options nmrilt passes on (``pdata``, ``allow_partial``)."""
+    for section in ("experiment", "read"):
+        table = c.settings[section]
+        pdata = table.get("pdata")
+        if pdata is not None and (not isinstance(pdata, int) or isinstance(pdata, bool)
+                                  or pdata < 1):
+            c.fail(section, "pdata", "must be a procno (an integer >= 1)")
+        if "allow_partial" in table and not isinstance(table["allow_partial"], bool):
+            c.fail(section, "allow_partial", "use true or false")
 
 
 
@@ -138,3 +193,4 @@ def check_sections(sections: dict[str, dict[str, Any]], origins: dict[str, str])
     _check_processing(checker)
     _check_output(checker)
     _check_inversion(checker)
+    _check_read(checker)

@@ -4,9 +4,11 @@
 :func:`nmrilt.processing.process` -> :func:`nmrilt.invert` -> ``result.h5``, ``peaks.csv``,
 ``report.txt`` and ``map.png/pdf/svg`` (:mod:`nmrilt.output`).
 
-Output is all-or-nothing: everything is written into a hidden temporary folder beside the
-output folder, which is renamed to ``<expdir>/nmrilt`` (or ``out``) only when complete.
-Raw files are only ever opened for reading.
+Output is all-or-nothing: everything is written into a hidden, marked staging folder
+beside the output folder (created only once the inversion is done), which is renamed to
+``<expdir>/nmrilt`` (or ``out``) only when complete; staging left by a killed run is
+removed by the next start (:mod:`nmrilt.staging`).  Raw files are only ever opened for
+reading.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import contextlib
 import logging
 import os
 import shutil
-import tempfile
 import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import config as _config
-from .errors import NotAnExperimentError, OutputError
+from .errors import InversionInputError, NotAnExperimentError, OutputError
 from .model import Result, from_inversion
 from .output.files import (
     OUTPUT_NAME,
@@ -36,6 +39,7 @@ from .output.files import (
 from .output.hdf5 import read_result, write_h5
 from .output.report import write_peaks_csv, write_report
 from .processing import process
+from .staging import clean_stale, make_staging, publish
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +62,32 @@ def is_finished(expdir: str | Path, out: str | Path | None = None) -> bool:
     return (output_dir(expdir, out) / RESULT_FILE).is_file()
 
 
-def _staging_dir(outdir: Path) -> Path:
-    """Create the hidden temporary folder beside ``outdir`` (checks write access early)."""
+def _check_writable(outdir: Path) -> None:
+    """Create the parents of ``outdir`` and check they can be written (before any work)."""
     parent = outdir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".tmp", dir=parent))
-        os.chmod(staging, 0o777 & ~umask())
+        writable = os.access(parent, os.W_OK | os.X_OK)
+    except OSError as exc:
+        writable, reason = False, exc.strerror or str(exc)
+    else:
+        reason = "permission denied"
+    if not writable:
+        raise OutputError(
+            f"cannot write results into {parent} ({reason}); the folder is "
+            "read-only: pass --out DIR (Python: out=DIR) to write them elsewhere"
+        )
+
+
+def _staging_dir(outdir: Path) -> Path:
+    """A marked staging folder beside ``outdir`` (:mod:`nmrilt.staging`)."""
+    try:
+        return make_staging(outdir, umask())
     except OSError as exc:
         raise OutputError(
-            f"cannot write results into {parent} ({exc.strerror or exc}); the folder is "
-            "read-only: pass --out DIR (Python: out=DIR) to write them elsewhere"
+            f"cannot write results into {outdir.parent} ({exc.strerror or exc}); the folder "
+            "is read-only: pass --out DIR (Python: out=DIR) to write them elsewhere"
         ) from None
-    return staging
 
 
 def _publish(staging: Path, outdir: Path, force: bool) -> None:
@@ -79,14 +96,10 @@ def _publish(staging: Path, outdir: Path, force: bool) -> None:
     An existing ``outdir`` is replaced only when it is recognisably an nmrilt result
     (checked again here, just before the rename) and ``force`` is given.
     """
-    old = None
-    if outdir.exists() or outdir.is_symlink():
+    exists = outdir.exists() or outdir.is_symlink()
+    if exists:
         check_replaceable(outdir, force)
-        old = outdir.with_name(f".{outdir.name}.old-{os.getpid()}")
-        os.replace(outdir, old)
-    os.replace(staging, outdir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    publish(staging, outdir, exists, umask())
 
 
 def write_outputs(result: Result, folder: Path, output: _config.OutputSettings) -> list[Path]:
@@ -146,10 +159,8 @@ def run(
     ReadError, ProcessingError, ConfigError, InversionInputError
         From the layers, with the file or setting at fault.
     """
-    from . import invert
+    from . import __version__, invert
     from .readers import read
-
-    from . import __version__
 
     expdir = Path(expdir)
     if not expdir.exists():
@@ -157,10 +168,12 @@ def run(
     resolved = _config.load_settings(expdir if expdir.is_dir() else None, config, **settings)
     outdir = output_dir(expdir, out)
     check_output_location(expdir, outdir)
+    clean_stale(outdir)
     check_replaceable(outdir, force)
     topspin_procno = _plan_topspin(expdir, resolved.output, force)
     read_opts = resolved.read_options()
-    staging = _staging_dir(outdir)
+    _check_writable(outdir)
+    staging = None
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -170,17 +183,25 @@ def run(
                 problem.data, t=list(problem.t), tau=list(problem.tau),
                 kernels=list(problem.kernels), progress=progress, **resolved.inversion,
             )
+        if not np.isfinite(inversion.g).all():
+            raise InversionInputError(
+                f"{expdir}: the inversion gave non-finite values (settings "
+                f"{dict(resolved.inversion) or 'default'}); nothing was written — lower the "
+                f"regularization (alpha_00) or check the data"
+            )
         notes = [f"{w.category.__name__}: {w.message}" for w in caught]
         for note in notes:
             log.warning("%s: %s", expdir, note)
         sums = checksums(exp.files, expdir if expdir.is_dir() else expdir.parent)
         result = from_inversion(problem, inversion, resolved.to_dict(), sums, notes)
+        staging = _staging_dir(outdir)  # late: a killed run leaves it for the shortest time
         write_outputs(result, staging, resolved.output)
         write_manifest(staging, __version__)
         _publish(staging, outdir, force)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(staging)
+        if staging is not None:
+            with contextlib.suppress(FileNotFoundError):
+                shutil.rmtree(staging)
     log.info("%s: results in %s", expdir, outdir)
     result = result.with_path(outdir)
     if topspin_procno is not None:

@@ -13,7 +13,9 @@ Which folders are experiments and which files are their data, the readers say
 (:func:`nmrilt.readers.is_experiment`, :func:`nmrilt.readers.data_files`), so reader
 plugins are watched too.
 
-Finished experiments (a ``result.h5`` in their output folder) are never redone.  Failures
+At start the watcher removes the staging folders a killed run or watcher left beside the
+output folders (:func:`nmrilt.staging.clean_stale`).  Finished experiments (a
+``result.h5`` in their output folder) are never redone.  Failures
 are recorded, with the data file's signature, in a state file in the *output* area
 (``<out or root>/.nmrilt-watch.json``), never in the raw data: a failed experiment is
 retried only when its data change.  Restarting the watcher therefore reprocesses nothing.
@@ -33,8 +35,9 @@ from typing import Any, TextIO
 from . import readers
 from .batch import find_experiments, out_for, run_one
 from .errors import NmriltError
-from .pipeline import is_finished
 from .output.files import write_text
+from .pipeline import is_finished, output_dir
+from .staging import clean_stale
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +131,8 @@ def watch(
     state = _load_state(state_path)
     seen: dict[Path, tuple[list[int], float]] = {}
     summary = WatchSummary()
+    for expdir in find_experiments(root):  # staging a killed watcher or run left behind
+        clean_stale(output_dir(expdir, out_for(expdir, root, out)))
     if progress:
         print(f"watching {root} every {interval:g} s (state: {state_path})", file=stream,
               flush=True)

@@ -37,7 +37,6 @@ from nmrilt.errors import (
     ReadWarning,
     TruncatedDataError,
     UnknownPulseProgramError,
-    UnsupportedDataTypeError,
 )
 
 from . import recipes
@@ -56,6 +55,7 @@ from .bruker_params import (
     read_parameters,
 )
 from .bruker_pdata import read_pdata
+from .checks import axis_values
 from .experiment import Axis, Experiment
 from .lists import ParsedList, parse_list, read_list
 from .text import SUFFIXES as TEXT_SUFFIXES
@@ -90,19 +90,8 @@ def _read_fids(
     binfile: Path, acqus: Mapping[str, Any], acqus_path: Path
 ) -> tuple[np.ndarray, int, int]:
     """Return (complete FIDs trimmed to TD, number written, padded TD in values)."""
-    dtypa = int(acqus.get("DTYPA", 0))
-    if dtypa not in DTYPA_TYPES:
-        raise UnsupportedDataTypeError(
-            f"{acqus_path}: DTYPA = {dtypa} is not a data type nmrilt can decode (0 = int32, "
-            f"2 = float64); convert the data in TopSpin (e.g. 'convdta') or fix DTYPA"
-        )
-    bytorda = int(acqus.get("BYTORDA", 0))
-    if bytorda not in (0, 1):
-        raise ParameterFileError(f"{acqus_path}: BYTORDA = {bytorda} must be 0 or 1")
+    dtypa, td = acqus["DTYPA"], acqus["TD"]  # checked by bruker_params.check_acqus
     letter, size = DTYPA_TYPES[dtypa]
-    td = int(acqus["TD"])
-    if td <= 0:
-        raise ParameterFileError(f"{acqus_path}: TD = {td}; fix TD in the acqus file")
     padded = padded_fid_bytes(acqus) // size  # values per stored FID (the padding rule)
     nbytes = binfile.stat().st_size
     n_written = nbytes // (padded * size)
@@ -112,13 +101,13 @@ def _read_fids(
             f"({padded * size} bytes for TD = {td}); the acquisition wrote no complete "
             f"increment — re-acquire or copy the complete file"
         )
-    if int(acqus.get("NBL", 1)) > 1:
+    if acqus["NBL"] > 1:
         warnings.warn(
             f"{acqus_path}: NBL = {acqus['NBL']} (several FIDs per memory block) is untested; "
             f"FIDs are read as consecutive 1024-byte-aligned blocks", ReadWarning, stacklevel=3,
         )
-    big = bytorda == 1
-    cplex = int(acqus.get("AQ_mod", 3)) in (1, 3)
+    big = acqus["BYTORDA"] == 1
+    cplex = acqus["AQ_mod"] in (1, 3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if nbytes == n_written * padded * size:
@@ -131,6 +120,12 @@ def _read_fids(
             raw = np.fromfile(binfile, dtype=dtype, count=n_written * padded)
             raw = raw.reshape(n_written, padded)
     raw = np.asarray(raw, dtype=float)[:, :td]
+    if not np.isfinite(raw).all():
+        raise ReadError(
+            f"{binfile} holds NaN or infinite values (DTYPA = {dtypa}: "
+            f"{'float64' if dtypa == 2 else 'int32'} data); the file is damaged or DTYPA is "
+            f"wrong — copy the data again or fix DTYPA in {acqus_path}"
+        )
     fids = ng.bruker.complexify_data(raw) if cplex else raw.astype(complex)
     return fids, n_written, padded
 
@@ -138,17 +133,21 @@ def _read_fids(
 def _remove_filter(
     fids: np.ndarray, acqus: Mapping[str, Any], acqus_path: Path, group_delay: float | None
 ) -> tuple[np.ndarray, float]:
-    if int(acqus.get("DIGMOD", 1)) == 0 and group_delay is None:
+    if acqus["DIGMOD"] == 0 and group_delay is None:
         return fids, 0.0
-    decim = acqus.get("DECIM", 1)
-    dspfvs = acqus.get("DSPFVS", 0)
-    grpdly = float(group_delay if group_delay is not None else acqus.get("GRPDLY", -1))
+    decim, dspfvs = acqus["DECIM"], acqus["DSPFVS"]
+    grpdly = float(group_delay if group_delay is not None else acqus["GRPDLY"])
+    if not (np.isfinite(grpdly) and grpdly < fids.shape[-1]):
+        raise ParameterFileError(
+            f"{acqus_path}: group delay {grpdly!r} points is not a finite number below the "
+            f"{fids.shape[-1]} points of a FID; fix GRPDLY or pass group_delay=<points>"
+        )
     try:
         phase = grpdly if grpdly > 0 else (
             0.0 if dspfvs >= 14 else ng.bruker.bruker_dsp_table[dspfvs][decim]
         )
         out = ng.bruker.rm_dig_filter(fids, decim, dspfvs, grpdly, truncate_grpdly=False)
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, IndexError, TypeError):
         raise ParameterFileError(
             f"{acqus_path}: no group delay for DECIM = {decim}, DSPFVS = {dspfvs}, "
             f"GRPDLY = {grpdly}; pass group_delay=<points> to nmrilt.read"
@@ -263,10 +262,11 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
     ax_meta: list[dict[str, Any]] = []
     for (td_src, td), spec in zip(indirect, recipe.axes if recipe else ()):
         vals, meta = recipes.build_values(
-            spec, td, get_list, acqus, recipe_pprog, nucleus, recipe.options
+            spec, td, get_list, acqus, recipe_pprog, nucleus, recipe.options, str(acqus_path)
         )
-        ax_values.append(_check_length(vals, td, spec.name, meta.get("source", spec.name),
-                                       td_src))
+        source = meta.get("source", spec.name)
+        vals = _check_length(vals, td, spec.name, source, td_src)
+        ax_values.append(axis_values(vals, spec.name, spec.role, source))
         ax_meta.append(meta)
 
     if procno is not None:
@@ -288,11 +288,11 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
 
     meta = experiment_meta(dic, pprog, expdir, None, files)
     meta["group_delay_points"] = group_delay
-    meta["aqseq"] = AQSEQ_ORDER.get(int(acqus.get("AQSEQ", 0)), "321") if len(order) == 2 else ""
+    meta["aqseq"] = AQSEQ_ORDER.get(acqus["AQSEQ"], "321") if len(order) == 2 else ""
     direct = Axis(
         "time", np.arange(data.shape[-1]) / meta["sw_hz"], "s", "direct",
         {k: meta[k] for k in ("sw_hz", "sfo1_mhz", "bf1_mhz", "carrier_ppm")}
-        | {"group_delay_points": group_delay, "td": int(acqus["TD"])},
+        | {"group_delay_points": group_delay, "td": acqus["TD"]},
     )
     axes = _indirect_axes(recipe, order, ax_values, ax_meta, kept) + [direct]
     return Experiment(
@@ -303,7 +303,13 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
 
 def _indirect_dims(expdir: Path, dic: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, int]]:
     """Indirect dimensions (source, TD), F1 first; from the file size when nothing else says."""
-    indirect = indirect_tds(dic)
+    try:
+        indirect = indirect_tds(dic)
+    except (TypeError, ValueError):
+        raise ParameterFileError(
+            f"{expdir / 'acqus'}: TD_INDIRECT = {dic['acqus'].get('TD_INDIRECT')!r} holds a "
+            f"value that is not a whole number; copy an intact acqus from the spectrometer"
+        ) from None
     if not indirect and (expdir / "ser").is_file() and not (expdir / "fid").is_file():
         n_fids = (expdir / "ser").stat().st_size // padded_fid_bytes(dic["acqus"])
         if n_fids > 1:  # no acqu2s and no TD_INDIRECT: the file size tells the rows
@@ -352,7 +358,7 @@ def _loop_order(acqus: Mapping[str, Any], acqus_path: Path, n_indirect: int) -> 
     """Positions (in TopSpin order F1, F2) of the indirect dimensions, outer loop first."""
     if n_indirect < 2:
         return list(range(n_indirect))
-    aqseq = int(acqus.get("AQSEQ", 0))
+    aqseq = acqus["AQSEQ"]
     if aqseq not in AQSEQ_ORDER:
         raise ParameterFileError(f"{acqus_path}: AQSEQ = {aqseq} is not 0 (321) or 1 (312)")
     return [1, 0] if aqseq == 1 else [0, 1]  # 312: F2 (acqu2s) outer, F1 (acqu3s) inner

@@ -25,7 +25,10 @@ from typing import Any
 
 import nmrglue as ng
 
-from nmrilt.errors import ParameterFileError
+from nmrilt.errors import ParameterFileError, UnsupportedDataTypeError
+
+from .checks import number
+from .jcamp import check_complete
 
 #: Bytes of one stored FID block: every FID starts on such a boundary.
 BLOCK_BYTES = 1024
@@ -37,6 +40,10 @@ AQSEQ_ORDER = {0: "321", 1: "312"}
 STATUS_FILES = ("acqus", "acqu2s", "acqu3s")
 #: Most bytes :func:`scan_jcamp` reads from one parameter file (real acqus: ~20 kB).
 SCAN_MAX_BYTES = 4 * 1024 * 1024
+#: Fewest complex points per FID the processing can work with (TD counts real values).
+MIN_DIRECT_POINTS = 16
+#: Highest spectrometer frequency accepted (MHz): far above any magnet built.
+MAX_FREQUENCY_MHZ = 1e4
 
 _RECORD = re.compile(r"^##\$?([^=]+)=\s*(.*)$")
 
@@ -64,24 +71,16 @@ def parameter_file(expdir: Path, status: str) -> Path | None:
 def read_jcamp(path: Path) -> dict[str, Any]:
     """Parse one parameter file with nmrglue, once it is known to be complete.
 
-    A file without its closing ``##END=`` record is refused before nmrglue sees it:
-    nmrglue's parser never returns from a file cut inside an array.
+    A file nmrglue's parser would not return from (cut before ``##END=``, an array with
+    fewer values than it declares, an unterminated ``<...>`` string) is refused before
+    nmrglue sees it (:func:`nmrilt.readers.jcamp.check_complete`).
 
     Raises
     ------
     ParameterFileError
         If the file is cut short or nmrglue cannot parse it.
     """
-    try:
-        complete = b"##END=" in path.read_bytes()
-    except OSError as exc:
-        raise ParameterFileError(f"{path} cannot be read ({exc}); check its permissions") from None
-    if not complete:
-        raise ParameterFileError(
-            f"{path} is cut short (no closing ##END= line): the acquisition may still be "
-            f"writing it, or the copy is incomplete; wait, or copy an intact {path.name} from "
-            f"the spectrometer"
-        )
+    check_complete(path)
     try:
         dic = ng.bruker.read_jcamp(str(path))
     except Exception as exc:  # nmrglue raises anything from UnicodeError to IndexError
@@ -118,7 +117,55 @@ def read_parameters(expdir: Path) -> tuple[dict[str, dict[str, Any]], list[Path]
             f"{files[0]} lacks {', '.join(missing)} — it is not a complete TopSpin acqus "
             f"file; copy an intact acqus from the spectrometer"
         )
+    check_acqus(dic["acqus"], files[0])
+    for name, path in zip(STATUS_FILES[1:], files[1:]):
+        if name in dic:
+            dic[name]["TD"] = number(dic[name], "TD", path, integer=True, minimum=1,
+                                     fix="it is the number of increments of this dimension; "
+                                         "copy an intact file from the spectrometer")
     return dic, files
+
+
+def check_acqus(acqus: dict[str, Any], path: Path) -> None:
+    """Check (and store as numbers) every ``acqus`` value the reader uses.
+
+    Raises
+    ------
+    ParameterFileError
+        Naming the parameter, its value and the valid range.
+    """
+    def put(name: str, **rules: Any) -> None:
+        acqus[name] = number(acqus, name, path, **rules)
+
+    put("AQ_mod", integer=True, minimum=0, maximum=3, default=3)
+    put("DTYPA", integer=True, minimum=0, default=0)
+    if acqus["DTYPA"] not in DTYPA_TYPES:
+        raise UnsupportedDataTypeError(
+            f"{path}: DTYPA = {acqus['DTYPA']} is not a data type nmrilt can decode (0 = "
+            f"int32, 2 = float64); convert the data in TopSpin (e.g. 'convdta') or fix DTYPA"
+        )
+    put("BYTORDA", integer=True, minimum=0, maximum=1, default=0)
+    put("TD", integer=True, minimum=2 * MIN_DIRECT_POINTS,
+        fix="TD counts the points of one FID; copy an intact acqus from the spectrometer")
+    if acqus["AQ_mod"] in (1, 3) and acqus["TD"] % 2:
+        raise ParameterFileError(
+            f"{path}: TD = {acqus['TD']} is odd, but AQ_mod = {acqus['AQ_mod']} stores complex "
+            f"points (real, imaginary pairs); copy an intact acqus from the spectrometer"
+        )
+    put("SW_h", above=True, minimum=0, fix="SW_h is the spectral width in Hz")
+    put("SFO1", above=True, minimum=0, maximum=MAX_FREQUENCY_MHZ,
+        fix="SFO1 is the observe frequency in MHz")
+    put("BF1", above=True, minimum=0, maximum=MAX_FREQUENCY_MHZ, default=acqus["SFO1"],
+        fix="BF1 is the basic spectrometer frequency in MHz")
+    put("NBL", integer=True, minimum=1, default=1)
+    put("DIGMOD", integer=True, minimum=0, default=1)
+    put("AQSEQ", integer=True, minimum=0, default=0)
+    put("GRPDLY", minimum=-1, maximum=acqus["TD"] / 2, default=-1,
+        fix="GRPDLY is the digital filter delay in points (-1: from DECIM/DSPFVS)")
+    put("DECIM", minimum=1, default=1)
+    put("DSPFVS", integer=True, minimum=0, default=0)
+    put("NS", integer=True, minimum=0, default=0)
+    put("TE", minimum=0, default=float("nan"), fix="TE is the sample temperature in K")
 
 
 def scan_jcamp(path: Path) -> dict[str, str | list[str]]:
@@ -163,7 +210,8 @@ def indirect_tds(dic: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, int]]:
     ``dic`` maps status-file names to parameters, as :func:`read_parameters` or
     :func:`scan_parameters` return them.
     """
-    dims = [(name, int(dic[name].get("TD", 0))) for name in ("acqu3s", "acqu2s") if name in dic]
+    dims = [(name, int(dic[name].get("TD", 0) or 0)) for name in ("acqu3s", "acqu2s")
+            if name in dic]
     if not dims:
         tdi = [(i, int(t)) for i, t in enumerate(dic["acqus"].get("TD_INDIRECT", []) or [])]
         dims = [(f"acqus TD_INDIRECT[{i}]", t) for i, t in tdi if t > 1][::-1]
@@ -231,11 +279,11 @@ def expected_data_size(path: str | Path) -> int | None:
 def _date(acqus: Mapping[str, Any]) -> str:
     try:
         stamp = float(acqus.get("DATE", 0))
-    except (TypeError, ValueError):
-        return ""
-    if stamp <= 0:
-        return ""
-    return _dt.datetime.fromtimestamp(stamp, tz=_dt.timezone.utc).isoformat()
+        if stamp <= 0:
+            return ""
+        return _dt.datetime.fromtimestamp(stamp, tz=_dt.UTC).isoformat()
+    except (TypeError, ValueError, OverflowError, OSError):
+        return ""  # DATE only labels the result
 
 
 def _title(expdir: Path, procno: int | None, files: list[Path]) -> str:
@@ -250,7 +298,7 @@ def experiment_meta(dic: Mapping[str, Any], pprog: str, expdir: Path, procno: in
                     files: list[Path]) -> dict[str, Any]:
     """:attr:`Experiment.meta` of a Bruker experiment (appends the title file to ``files``)."""
     acqus = dic["acqus"]
-    bf1 = float(acqus.get("BF1", acqus["SFO1"]))
+    bf1 = float(acqus["BF1"])
     sfo1 = float(acqus["SFO1"])
     return {
         "vendor": "bruker",
@@ -260,8 +308,8 @@ def experiment_meta(dic: Mapping[str, Any], pprog: str, expdir: Path, procno: in
         "bf1_mhz": bf1,
         "sw_hz": float(acqus["SW_h"]),
         "carrier_ppm": (sfo1 - bf1) / bf1 * 1e6,
-        "ns": int(acqus.get("NS", 0)),
-        "te_k": float(acqus.get("TE", float("nan"))),
+        "ns": acqus["NS"],
+        "te_k": float(acqus["TE"]),
         "date": _date(acqus),
         "title": _title(expdir, procno, files),
         "processed": False,

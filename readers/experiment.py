@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from nmrilt.errors import ReadError
+
 #: Roles an axis can play.  ``direct`` is the acquisition (FID time) dimension,
 #: ``chemical_shift`` a processed direct dimension, the others indirect dimensions.
 AXIS_ROLES = (
@@ -155,10 +157,12 @@ class Experiment:
 
     def __post_init__(self) -> None:
         if self.kind not in EXPERIMENT_KINDS:
-            raise ValueError(f"experiment kind {self.kind!r} is not one of {EXPERIMENT_KINDS}")
+            raise ReadError(f"{self.source}: experiment kind {self.kind!r} is not one of "
+                            f"{EXPERIMENT_KINDS}")
         shape = tuple(len(ax) for ax in self.axes)
         if tuple(self.data.shape) != shape:
-            raise ValueError(f"data shape {self.data.shape} does not match axis lengths {shape}")
+            raise ReadError(f"{self.source}: data shape {self.data.shape} does not match the "
+                            f"axis lengths {shape}; check the TD values and lists")
 
     @property
     def ndim(self) -> int:

@@ -61,6 +61,11 @@ LIST_KINDS: dict[str, tuple[str, float, bool, bool]] = {
     "values": ("", 1.0, True, False),
 }
 
+#: Smallest value each list kind may hold (delays, pulse lengths, loop counts and
+#: gradient strengths cannot be negative; temperatures are in K); absent: any finite value.
+LIST_MINIMUM: dict[str, float] = {"vdlist": 0.0, "vplist": 0.0, "vclist": 0.0,
+                                  "difflist": 0.0, "vtlist": 0.0}
+
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _VALUE_RE = re.compile(rf"^({_NUMBER})\s*([a-zA-Zµμ]*)$")
 _HEADER_RE = re.compile(r"^(##|\$\$|[A-Za-z_][A-Za-z0-9_%]*\s*[=:]?\s+\S)")
@@ -126,7 +131,8 @@ def parse_value(token: str, kind: str = "vdlist") -> float:
     Raises
     ------
     ValueError
-        If the entry is not a number with an allowed suffix.
+        If the entry is not a finite number with an allowed suffix, or is below the
+        kind's minimum (:data:`LIST_MINIMUM`).
     """
     _unit, default_scale, suffix_ok, integer = LIST_KINDS.get(kind, LIST_KINDS["values"])
     match = _VALUE_RE.match(token.strip())
@@ -142,8 +148,13 @@ def parse_value(token: str, kind: str = "vdlist") -> float:
         value *= TIME_SUFFIXES[key]
     else:
         value *= default_scale
+    if not np.isfinite(value):
+        raise ValueError(f"{token!r} is not a finite number")
     if integer and value != int(value):
         raise ValueError(f"{token!r} is not a whole number (loop counters must be integers)")
+    minimum = LIST_MINIMUM.get(kind)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"a {kind} entry must be >= {minimum:g}")
     return value
 
 

@@ -28,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from nmrilt.errors import ConfigError, ReadError
+from nmrilt.errors import ConfigError, ParameterFileError, ReadError
 
+from .checks import checked
 from .experiment import AXIS_ROLES, EXPERIMENT_KINDS, KINDS
 from .lists import ParsedList
 
@@ -178,7 +179,9 @@ def read_toml_recipe(
     try:
         with path.open("rb") as fh:
             doc = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({exc})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or delete it") from None
     table = doc.get("experiment", {})
     read_table = doc.get("read", {})
@@ -199,6 +202,17 @@ def read_toml_recipe(
     return merged, path
 
 
+def _floats(values: Any, what: str) -> tuple[float, ...]:
+    """Finite numbers from a settings value, or :class:`ConfigError` naming ``what``."""
+    try:
+        out = tuple(float(v) for v in np.ravel(np.asarray(values, dtype=object)))
+    except (TypeError, ValueError, OverflowError):
+        out = (float("nan"),)
+    if not out or not all(np.isfinite(out)):
+        raise ConfigError(f"{what} must be finite numbers, got {str(values)[:60]}")
+    return out
+
+
 def _spec_from(entry: Any, where: str) -> AxisSpec:
     if isinstance(entry, str):
         if entry not in AXIS_SHORTCUTS:
@@ -214,12 +228,11 @@ def _spec_from(entry: Any, where: str) -> AxisSpec:
         name = str(entry.get("name", role))
         unit = str(entry.get("unit", ""))
         if "values" in entry:
-            vals = tuple(float(v) for v in entry["values"])
+            vals = _floats(entry["values"], f"{where}: axis {name!r} values")
             return AxisSpec(name, role, unit, "values", values=vals)
         if "list" in entry:
-            return AxisSpec(
-                name, role, unit, "list", str(entry["list"]), float(entry.get("scale", 1.0))
-            )
+            scale = _floats([entry.get("scale", 1.0)], f"{where}: axis {name!r} scale")[0]
+            return AxisSpec(name, role, unit, "list", str(entry["list"]), scale)
         raise ConfigError(f"{where}: axis table needs 'list' or 'values': {dict(entry)}")
     raise ConfigError(f"{where}: axis entry {entry!r} must be a name or a table")
 
@@ -264,7 +277,7 @@ def resolve_recipe(
     elif "delays" in merged:
         k = kind or (base.kind if base else "unknown")
         name, role, unit = KIND_ROLE.get(k, ("delay", "delay", "s"))
-        vals = tuple(float(v) for v in np.ravel(merged["delays"]))
+        vals = _floats(merged["delays"], f"delays ({origin})")
         axes = (AxisSpec(name, role, unit, "values", values=vals),)
     elif kind is not None and kind in KIND_DEFAULT_AXES:
         axes = tuple(AXIS_SHORTCUTS[a] for a in KIND_DEFAULT_AXES[kind])
@@ -292,41 +305,78 @@ def example_recipe_text(kind: str = "t1_ir") -> str:
     return f'[experiment]\nkind = "{kind}"\naxes = [{axes}]'
 
 
-def echo_times(vc: np.ndarray, acqus: Mapping[str, Any]) -> np.ndarray:
+def acqus_array(acqus: Mapping[str, Any], name: str, index: int, where: str = "acqus"
+                ) -> float:
+    """``acqus[name][index]`` (e.g. D[20] in s, P[30] in µs), checked finite and >= 0.
+
+    Raises
+    ------
+    ParameterFileError
+        The array is missing, shorter than ``index + 1`` or the value is not valid.
+    """
+    values = acqus.get(name)
+    if not isinstance(values, list) or len(values) <= index:
+        have = len(values) if isinstance(values, list) else 0
+        raise ParameterFileError(
+            f"{where}: the {name} array holds {have} values, {name}[{index}] is needed; "
+            f"copy an intact acqus from the spectrometer"
+        )
+    return checked(values[index], f"{name}[{index}]", where, minimum=0)
+
+
+def echo_times(vc: np.ndarray, acqus: Mapping[str, Any], where: str = "acqus") -> np.ndarray:
     """CPMG echo-train duration: ``vc × (2·D20 + P2·1e-6)`` in s (Bruker ``cpmg``)."""
-    d20 = float(acqus["D"][20])
-    p2 = float(acqus["P"][2]) * 1e-6
+    d20 = acqus_array(acqus, "D", 20, where)
+    p2 = acqus_array(acqus, "P", 2, where) * 1e-6
     if d20 <= 0:
         raise ReadError(
-            "acqus D[20] (CPMG half echo delay) is 0, so echo times cannot be computed; "
+            f"{where}: D[20] (CPMG half echo delay) is 0, so echo times cannot be computed; "
             "fix the acqus or give the echo times with delays=[...] / an nmrilt.toml axes table"
         )
     return np.asarray(vc, dtype=float) * (2.0 * d20 + p2)
 
 
 def diffusion_parameters(
-    pulse_program: str, acqus: Mapping[str, Any], nucleus: str, options: Mapping[str, Any]
+    pulse_program: str, acqus: Mapping[str, Any], nucleus: str, options: Mapping[str, Any],
+    where: str = "acqus",
 ) -> dict[str, float]:
     """Δ, δ, τ (s) and γ (rad/s/T) of a Bruker gradient-echo diffusion experiment.
 
     Δ = D20; δ = 2·P30 for bipolar (``bp``) sequences, P30 otherwise (P in µs); τ = 0
     (TopSpin's T1/T2 module convention); each can be overridden (``big_delta``,
-    ``little_delta``, ``tau``, ``gamma``).
+    ``little_delta``, ``tau``, ``gamma``).  Every value must be finite, Δ and δ > 0, and
+    Δ − δ/3 − τ/2 > 0 (else b-values would be negative).
+
+    Raises
+    ------
+    ReadError
+        A value is missing or out of range (the message names its source).
     """
     bipolar = "bp" in pulse_program.lower()
-    p30 = float(acqus["P"][30]) * 1e-6
     gamma = options.get("gamma", GAMMA_RAD_S_T.get(nucleus))
     if gamma is None:
         raise ReadError(
             f"no gyromagnetic ratio known for nucleus {nucleus!r}; pass gamma=<rad/s/T> "
             f"or add gamma = ... to [experiment] in nmrilt.toml"
         )
-    return {
-        "big_delta": float(options.get("big_delta", acqus["D"][20])),
-        "little_delta": float(options.get("little_delta", (2.0 if bipolar else 1.0) * p30)),
-        "tau": float(options.get("tau", 0.0)),
-        "gamma": float(gamma),
+    opt = "the option (nmrilt.toml [experiment] or keyword)"
+    params = {
+        "big_delta": checked(options["big_delta"], "big_delta", opt, minimum=0, above=True)
+        if "big_delta" in options else acqus_array(acqus, "D", 20, where),
+        "little_delta": checked(options["little_delta"], "little_delta", opt, minimum=0,
+                                above=True) if "little_delta" in options
+        else (2.0 if bipolar else 1.0) * acqus_array(acqus, "P", 30, where) * 1e-6,
+        "tau": checked(options.get("tau", 0.0), "tau", opt, minimum=0),
+        "gamma": checked(gamma, "gamma", opt, minimum=0, above=True),
     }
+    effective = params["big_delta"] - params["little_delta"] / 3.0 - params["tau"] / 2.0
+    if params["big_delta"] <= 0 or params["little_delta"] <= 0 or effective <= 0:
+        raise ReadError(
+            f"{where}: diffusion timing Δ = {params['big_delta']:g} s (D[20]), δ = "
+            f"{params['little_delta']:g} s (P[30]), τ = {params['tau']:g} s gives no positive "
+            f"diffusion time Δ − δ/3 − τ/2; fix the acqus or pass big_delta=/little_delta="
+        )
+    return params
 
 
 def b_values(g_t_per_m: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
@@ -345,10 +395,12 @@ def build_values(
     pulse_program: str,
     nucleus: str,
     options: Mapping[str, Any],
+    where: str = "acqus",
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Raw (untruncated) values of one axis and its provenance.
 
     ``get_list(name)`` returns the parsed list file; the caller checks lengths.
+    ``where`` names the acqus file in messages.
     """
     if spec.source == "index":
         return np.arange(n, dtype=float), {"source": "index"}
@@ -359,13 +411,14 @@ def build_values(
     if spec.source == "list":
         return np.asarray(parsed.values, dtype=float) * spec.scale, meta
     if spec.source == "echo_time":
-        meta.update(d20_s=float(acqus["D"][20]), p2_us=float(acqus["P"][2]))
-        return echo_times(parsed.values, acqus), meta
+        meta.update(d20_s=acqus_array(acqus, "D", 20, where),
+                    p2_us=acqus_array(acqus, "P", 2, where))
+        return echo_times(parsed.values, acqus, where), meta
     g = np.asarray(parsed.values, dtype=float) * GAUSS_PER_CM_TO_T_PER_M
     if spec.source == "gradient":
         return g, meta
     if spec.source == "b_value":
-        params = diffusion_parameters(pulse_program, acqus, nucleus, options)
+        params = diffusion_parameters(pulse_program, acqus, nucleus, options, where)
         meta.update(params, gradient_t_per_m=g.tolist())
         return b_values(g, params), meta
     raise ConfigError(f"axis {spec.name!r}: unknown source {spec.source!r}")

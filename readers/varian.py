@@ -40,6 +40,8 @@ from nmrilt.errors import (
 )
 
 from . import recipes
+from .checks import axis_values, number
+from .bruker_params import MAX_FREQUENCY_MHZ, MIN_DIRECT_POINTS
 from .experiment import KINDS, Axis, Experiment, kinds_with_roles
 from .text import SUFFIXES as TEXT_SUFFIXES
 
@@ -63,7 +65,7 @@ def guess_can_open(path: str | Path) -> bool:
 
 
 #: ``arraydim`` record of a procpar: its value line starts with ``1 <count>``.
-_ARRAYDIM = re.compile(r"^arraydim [^\n]*\n1 (\d+)", re.M)
+_ARRAYDIM = re.compile(r"^arraydim [^\n]*\n1 (\d+)", re.MULTILINE)
 #: VnmrJ ``fid`` file header: six big-endian int32 then two int16 and an int32 (32 bytes).
 FILE_HEADER_BYTES = 32
 
@@ -144,8 +146,14 @@ def _floats(pdic: Mapping[str, Any], name: str, where: Path) -> list[float]:
 def _first(pdic: Mapping[str, Any], name: str, default: Any = None) -> Any:
     try:
         return pdic[name]["values"][0]
-    except (KeyError, IndexError):
+    except (KeyError, IndexError, TypeError):
         return default
+
+
+def _number(pdic: Mapping[str, Any], name: str, where: Path, **rules: Any) -> Any:
+    """The first value of procpar parameter ``name``, checked (:func:`checks.number`)."""
+    rules.setdefault("fix", "copy the complete procpar of the run")
+    return number({name: _first(pdic, name)}, name, where, **rules)
 
 
 def _axis_for(group: list[str], pdic: Mapping[str, Any], where: Path, nucleus: str) -> Axis:
@@ -154,6 +162,10 @@ def _axis_for(group: list[str], pdic: Mapping[str, Any], where: Path, nucleus: s
     meta: dict[str, Any] = {"source": f"{where} array {','.join(group)}", "parameters": {
         p: list(pdic[p]["values"]) for p in group if p in pdic}}
     values = np.asarray(raw, dtype=float)
+    if name in _DELAYS or name in _ECHOES or name.startswith("gzlvl") or name == "temp":
+        role = "temperature" if name == "temp" else "delay"
+        axis_values(values + (ZERO_CELSIUS_K if name == "temp" else 0.0), name, role,
+                    f"{where} ({name})")
     if name in _DELAYS:
         return Axis(name, values, "s", "delay", meta)
     if name in _ECHOES:
@@ -161,16 +173,17 @@ def _axis_for(group: list[str], pdic: Mapping[str, Any], where: Path, nucleus: s
     if name == "temp":
         return Axis("temperature", values + ZERO_CELSIUS_K, "K", "temperature", meta)
     if name.startswith("gzlvl"):
-        gcal = float(_first(pdic, "gcal", 0) or 0)
+        gcal = _number(pdic, "gcal", where, minimum=0, default=0.0)
         if gcal <= 0:
             return Axis(name, values, "", "gradient", meta | {"unit_note": "DAC units (no gcal)"})
         g = values * gcal * recipes.GAUSS_PER_CM_TO_T_PER_M
-        big = float(_first(pdic, "del", 0) or 0)
-        small = float(_first(pdic, "gt1", 0) or 0)
+        big = _number(pdic, "del", where, minimum=0, default=0.0)
+        small = _number(pdic, "gt1", where, minimum=0, default=0.0)
         gamma = recipes.GAMMA_RAD_S_T.get(nucleus)
         if big > 0 and small > 0 and gamma:
             params = {"big_delta": big, "little_delta": small,
-                      "tau": float(_first(pdic, "tau", 0) or 0), "gamma": gamma}
+                      "tau": _number(pdic, "tau", where, minimum=0, default=0.0),
+                      "gamma": gamma}
             meta |= params | {"gradient_t_per_m": g.tolist()}
             return Axis("b", recipes.b_values(g, params), "s/m^2", "b_value", meta)
         return Axis(name, g, "T/m", "gradient", meta)
@@ -188,11 +201,29 @@ def _kind(axes: list[Axis], pdic: Mapping[str, Any]) -> str:
         seq = str(_first(pdic, "seqfil", "")).lower()
         if "satrec" in seq:
             return "t1_sr"
-        p1 = float(_first(pdic, "p1", 0) or 0)
+        try:
+            p1 = float(_first(pdic, "p1", 0) or 0)
+        except (TypeError, ValueError):
+            p1 = 0.0
         if "invrec" in seq or "t1" in seq or p1 > 0:
             return "t1_ir"
         return "unknown"
     return candidates[0] if len(candidates) == 1 else "unknown"
+
+
+def _check_procpar(pdic: Mapping[str, Any], procpar: Path, fidfile: Path,
+                   data: np.ndarray) -> None:
+    """procpar ``np`` must describe the FIDs the ``fid`` file holds, and the data be finite."""
+    np_ = _number(pdic, "np", procpar, integer=True, minimum=2 * MIN_DIRECT_POINTS,
+                  fix="np counts the points of one FID (real + imaginary); copy the complete "
+                      "procpar of the run")
+    if np_ != 2 * data.shape[-1]:
+        raise ParameterFileError(
+            f"{procpar}: np = {np_} but {fidfile} holds FIDs of {2 * data.shape[-1]} values; "
+            f"procpar and fid belong to different runs — copy the complete .fid folder"
+        )
+    if not np.isfinite(data).all():
+        raise ReadError(f"{fidfile} holds NaN or infinite values; copy the data again")
 
 
 def read(path: str | Path, **overrides: Any) -> Experiment:
@@ -233,7 +264,8 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
         ) from None
     pdic = dic["procpar"]
     data = np.atleast_2d(np.asarray(data, dtype=complex))
-    ni = int(float(_first(pdic, "ni", 1) or 1))
+    _check_procpar(pdic, procpar, fidfile, data)
+    ni = _number(pdic, "ni", procpar, integer=True, minimum=0, default=1)
     if ni > 1:
         raise ReadError(
             f"{procpar}: ni = {ni}, a true 2D experiment; nmrilt reads arrayed 1D "
@@ -277,9 +309,10 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
         axes[0] = Axis(name, vals, unit, role, {"source": "given values"})
     if overrides.get("kind"):
         kind = overrides["kind"]
-    sw = float(_first(pdic, "sw"))
-    sfrq = float(_first(pdic, "sfrq"))
-    reffrq = float(_first(pdic, "reffrq", 0) or 0)
+    sw = _number(pdic, "sw", procpar, minimum=0, above=True)
+    sfrq = _number(pdic, "sfrq", procpar, minimum=0, above=True, maximum=MAX_FREQUENCY_MHZ)
+    reffrq = _number(pdic, "reffrq", procpar, minimum=0, maximum=MAX_FREQUENCY_MHZ,
+                     default=0.0)
     bf1 = reffrq if reffrq > 0 else sfrq
     meta = {
         "vendor": "varian",
@@ -289,8 +322,9 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
         "bf1_mhz": bf1,
         "sw_hz": sw,
         "carrier_ppm": (sfrq - bf1) / bf1 * 1e6,
-        "ns": int(float(_first(pdic, "nt", 0) or 0)),
-        "te_k": float(_first(pdic, "temp", float("nan"))) + ZERO_CELSIUS_K,
+        "ns": _number(pdic, "nt", procpar, integer=True, minimum=0, default=0),
+        "te_k": _number(pdic, "temp", procpar, minimum=-ZERO_CELSIUS_K,
+                        default=float("nan")) + ZERO_CELSIUS_K,
         "date": str(_first(pdic, "time_run", "") or _first(pdic, "date", "")),
         "title": (folder / "text").read_text(errors="replace").strip()
         if (folder / "text").is_file() else "",

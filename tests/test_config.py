@@ -161,3 +161,35 @@ def test_import_of_config_loads_neither_nmrglue_nor_the_readers():
             "print(sorted(m for m in sys.modules if m.startswith(('nmrglue', 'nmrilt.readers'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("text", "pattern"), [
+    ('[inversion]\nmax_iter = "x"\n', "inversion.max_iter = 'x'"),
+    ("[output]\nformats = 3\n", "output.formats = 3"),
+    ("[processing]\npoints_per_decade = nan\n", "points_per_decade = nan"),
+    ("[processing]\npoints_per_decade = inf\n", "points_per_decade = inf"),
+    ("[processing]\nextend_decades = nan\n", "extend_decades = nan"),
+    ('[read]\npdata = "x"\n', "read.pdata = 'x'"),
+    ("[output]\nwidth_mm = 1e5\n", "width_mm = 100000.0"),
+    ("[output]\ndpi = 100000\n", "dpi = 100000"),
+    ("[output]\nwidth_mm = 1000\ndpi = 2000\n", "pixels"),
+    ('[output]\ncmap_signed = "no_such_map"\n', "not a matplotlib colour map"),
+    ('[inversion]\nnonneg = "yes"\n', "inversion.nonneg = 'yes'"),
+    ("[inversion]\nalpha_00 = 1e308\n", "alpha_00 = 1e\\+308: is too large"),
+    ("[inversion]\nalpha_c = nan\n", "inversion.alpha_c = nan: must be a finite number"),
+    ('[inversion]\ndamping = "x"\n', "inversion.damping = 'x': must be a finite number"),
+    ("[processing]\ncrop = [1, nan]\n", "processing.crop"),
+])
+def test_bad_value_in_settings_file_is_refused_naming_file_and_key(tmp_path, text, pattern):
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=pattern) as info:
+        load_settings(config=path)
+    assert str(path) in str(info.value)
+
+
+def test_binary_settings_file_is_a_config_error(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_bytes(b"\x00\xff\xfe binary \x01")
+    with pytest.raises(ConfigError, match="TOML"):
+        load_settings(config=path)

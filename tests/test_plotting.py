@@ -94,3 +94,14 @@ def test_1d_distribution_and_residuals_vs_delay():
     assert ("vd / s", "residual / σ") in labels
     line_ax = next(ax for ax in fig.axes if ax.get_xlabel() == "$T_1$ / s")
     assert np.allclose(line_ax.lines[0].get_ydata(), small_result("1d").g)
+
+
+
+@pytest.mark.parametrize("name", ["$^$", "a{b}_c", "50% \\alpha", "x$_{2}$y"])
+def test_folder_names_are_drawn_as_text_not_parsed_as_mathtext(tmp_path, name):
+    import dataclasses
+
+    named = dataclasses.replace(small_result("2d"), source=str(tmp_path / name))
+    paths = plot_result(named, tmp_path, formats=["png", "svg"], dpi=50)
+    svg = paths[1].read_text()
+    assert name.replace("&", "&amp;") in svg or name in svg

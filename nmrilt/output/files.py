@@ -38,7 +38,10 @@ LEGACY_RESULT_FILES = frozenset(
 
 def write_manifest(folder: Path, version: str) -> Path:
     """Record the files of ``folder`` (a complete staging folder) in its manifest."""
-    files = sorted(p.name for p in Path(folder).iterdir() if p.name != MANIFEST_NAME)
+    from ..staging import MARKER_NAME
+
+    files = sorted(p.name for p in Path(folder).iterdir()
+                   if p.name not in (MANIFEST_NAME, MARKER_NAME))
     path = Path(folder) / MANIFEST_NAME
     path.write_text(json.dumps({"nmrilt_version": version, "files": files}, indent=1) + "\n")
     return path
@@ -69,7 +72,9 @@ def is_nmrilt_result(folder: str | Path) -> bool:
         return True
     if any(e.is_dir() or e.is_symlink() for e in entries):
         return False
-    names = {e.name for e in entries}
+    from ..staging import MARKER_NAME
+
+    names = {e.name for e in entries} - {MARKER_NAME}  # left by a publish killed midway
     listed = _manifest_files(folder)
     if listed is not None:
         return names <= listed | {MANIFEST_NAME}

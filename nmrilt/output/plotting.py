@@ -31,6 +31,12 @@ MM_PER_INCH = 25.4
 _SUBSCRIPT = {"T1": "$T_1$", "T2": "$T_2$", "D": "$D$"}
 
 
+def plain(text: str) -> str:
+    """``text`` shown as written: dollar signs escaped, so matplotlib never reads mathtext
+    in folder, axis or unit names (``a$^$b``, ``50% \\alpha``)."""
+    return str(text).replace("$", r"\$")
+
+
 def axis_label(dim: Dimension) -> tuple[str, float]:
     """Axis label with unit and the factor that converts tau into the displayed unit."""
     if dim.name == "T2" and dim.unit == "s":
@@ -40,7 +46,8 @@ def axis_label(dim: Dimension) -> tuple[str, float]:
         return f"{_SUBSCRIPT[dim.name]} / {unit}", 1.0
     if dim.unit == "ppm":
         return "δ / ppm", 1.0
-    return (f"{dim.name} / {dim.unit}" if dim.unit else dim.name), 1.0
+    name, unit = plain(dim.name), plain(dim.unit)
+    return (f"{name} / {unit}" if unit else name), 1.0
 
 
 def _style(font_size: float) -> dict[str, Any]:
@@ -99,7 +106,7 @@ def residuals_panel(ax, result: Result) -> None:
         t = result.t[0]
         ax.axhspan(-2, 2, color="0.9", lw=0)
         ax.plot(t, r, ".", ms=3, color="k")
-        ax.set_xlabel(f"{d.t_name} / {d.t_unit}" if d.t_unit else d.t_name)
+        ax.set_xlabel(plain(f"{d.t_name} / {d.t_unit}" if d.t_unit else d.t_name))
         if np.all(t > 0):
             ax.set_xscale("log")
         ax.set_ylabel("residual / σ")
@@ -129,13 +136,13 @@ def residuals_panel(ax, result: Result) -> None:
         else:
             im = ax.pcolormesh(np.arange(flat.shape[1]), rows, flat, shading="nearest",
                                cmap="RdBu_r", vmin=-3, vmax=3, rasterized=True)
-            ax.set_xlabel(f"{result.dims[1].t_name} increment" if r.ndim == 2
+            ax.set_xlabel(plain(f"{result.dims[1].t_name} increment") if r.ndim == 2
                           else "data point (later dimensions flattened)")
         from matplotlib.ticker import MaxNLocator
 
         ax.invert_yaxis()
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel(f"{result.dims[0].t_name} increment")
+        ax.set_ylabel(plain(f"{result.dims[0].t_name} increment"))
         ax.figure.colorbar(im, ax=ax, label="residual / σ", fraction=0.04, pad=0.01)
     ax.set_title(f"residuals (rms {rms:.2f} σ)", loc="left")
 
@@ -159,7 +166,7 @@ def _slices(result: Result, axis: int, max_panels: int = 12) -> list[tuple[str, 
         panels = sorted(panels[:max_panels], key=lambda p: -p[0])  # high ppm first
         return [(title, z) for _, title, z in panels]
     idx = np.unique(np.linspace(0, tau.size - 1, min(tau.size, max_panels)).round().astype(int))
-    label = f"{dim.name} {{:.4g}} {dim.unit}".strip()
+    label = plain(f"{dim.name} {{:.4g}} {dim.unit}".strip())
     return [(label.format(tau[i]), g[..., i]) for i in idx]
 
 
@@ -313,7 +320,7 @@ def make_figure(
         layout = figure_1d
     with matplotlib.rc_context(_style(font_size)):
         fig = layout(result, norm, cmap, width_mm, height_mm)
-        fig.suptitle(_title(result.source), fontsize=font_size)
+        fig.suptitle(_title(result.source), fontsize=font_size, parse_math=False)
     return fig
 
 
