@@ -39,7 +39,7 @@ from nmrilt.errors import (
     UnknownPulseProgramError,
 )
 
-from . import recipes
+from . import pulseprogram, recipes
 from .bruker_params import (
     AQSEQ_ORDER,
     BLOCK_BYTES,
@@ -258,22 +258,32 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
     get_list = _list_getter(expdir, acqus, files)
     recipe_pprog = str(overrides.get("pulse_program") or toml_table.get("pulse_program") or pprog)
     nucleus = str(acqus.get("NUC1", "1H"))
+    program = _program(expdir, pprog) if recipe else None
     ax_values: list[np.ndarray] = []
     ax_meta: list[dict[str, Any]] = []
     for (td_src, td), spec in zip(indirect, recipe.axes if recipe else ()):
         vals, meta = recipes.build_values(
-            spec, td, get_list, acqus, recipe_pprog, nucleus, recipe.options, str(acqus_path)
+            spec, td, get_list, acqus, recipe_pprog, nucleus, recipe.options, str(acqus_path),
+            program, expdir,
         )
         source = meta.get("source", spec.name)
         vals = _check_length(vals, td, spec.name, source, td_src)
         ax_values.append(axis_values(vals, spec.name, spec.role, source))
         ax_meta.append(meta)
 
-    if procno is not None:
-        return read_pdata(expdir, procno, dic, files, pprog, recipe, indirect,
-                          _indirect_axes(recipe, order, ax_values, ax_meta, None))
-
+    notes = [n for m in ax_meta for n in m.get("notes", ())]
     binfile = binary_file(expdir, bool(indirect))
+    if procno is None and binfile is None and len(indirect) < 2:
+        procno = _processed_only(expdir, bool(indirect))
+        if procno is not None:
+            notes.append(f"no fid/ser in {expdir.name}: read TopSpin's processed spectra "
+                         f"pdata/{procno} (pass pdata=N to choose another)")
+    if procno is not None:
+        exp = read_pdata(expdir, procno, dic, files, pprog, recipe, indirect,
+                         _indirect_axes(recipe, order, ax_values, ax_meta, None))
+        exp.meta["notes"] = notes
+        return exp
+
     if binfile is None:
         raise TruncatedDataError(
             f"{expdir} has parameters but no fid/ser file: the acquisition wrote no data. "
@@ -288,6 +298,7 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
 
     meta = experiment_meta(dic, pprog, expdir, None, files)
     meta["group_delay_points"] = group_delay
+    meta["notes"] = notes
     meta["aqseq"] = AQSEQ_ORDER.get(acqus["AQSEQ"], "321") if len(order) == 2 else ""
     direct = Axis(
         "time", np.arange(data.shape[-1]) / meta["sw_hz"], "s", "direct",
@@ -299,6 +310,26 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
         data=data, axes=tuple(axes), meta=meta, source=expdir,
         kind=recipe.kind if recipe else "unknown", files=tuple(dict.fromkeys(files)),
     )
+
+
+def _program(expdir: Path, pulprog: str) -> pulseprogram.PulseProgram | None:
+    """The parsed pulse program text of the experiment (``None`` when there is none)."""
+    found = pulseprogram.find_text(expdir, pulprog)
+    if found is None:
+        return None
+    text, path = found
+    return pulseprogram.parse(text, str(path))
+
+
+def _processed_only(expdir: Path, nd: bool) -> int | None:
+    """The lowest procno holding TopSpin's processed spectra (``2rr`` / ``1r``) when the
+    folder has no raw data; ``None`` when there is none.  Procnos nmrilt wrote (its map
+    view, marked by ``nmrilt.json``) are never taken for spectra."""
+    name = "2rr" if nd else "1r"
+    procnos = sorted(int(p.name) for p in (expdir / "pdata").glob("*")
+                     if p.name.isdigit() and (p / name).is_file()
+                     and not (p / "nmrilt.json").exists())
+    return procnos[0] if procnos else None
 
 
 def _indirect_dims(expdir: Path, dic: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, int]]:

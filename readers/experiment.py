@@ -138,8 +138,9 @@ class Experiment:
     meta : dict
         ``pulse_program``, ``nucleus``, ``sfo1_mhz``, ``bf1_mhz``, ``sw_hz``,
         ``carrier_ppm`` (ppm at the centre of the spectral window), ``ns``, ``te_k``,
-        ``date``, ``title``, ``vendor``, ``processed`` (bool) and ``raw`` (the vendor
-        parameter dictionaries as nmrglue returns them).
+        ``date``, ``title``, ``vendor``, ``processed`` (bool), ``notes`` (what the reader
+        inferred, see :attr:`notes`) and ``raw`` (the vendor parameter dictionaries as
+        nmrglue returns them).
     source : pathlib.Path
         The experiment folder or data file.
     kind : str
@@ -163,6 +164,12 @@ class Experiment:
         if tuple(self.data.shape) != shape:
             raise ReadError(f"{self.source}: data shape {self.data.shape} does not match the "
                             f"axis lengths {shape}; check the TD values and lists")
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the reader inferred and how (``meta["notes"]``), e.g. the echo time per
+        vclist count derived from the pulse program; shown in report.txt."""
+        return tuple(str(n) for n in self.meta.get("notes", ()))
 
     @property
     def ndim(self) -> int:

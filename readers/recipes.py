@@ -33,6 +33,14 @@ from nmrilt.errors import ConfigError, ParameterFileError, ReadError
 from .checks import checked
 from .experiment import AXIS_ROLES, EXPERIMENT_KINDS, KINDS
 from .lists import ParsedList
+from .pulseprogram import (
+    PulseProgram,
+    PulseProgramError,
+    diffusion_annotation,
+    gradient_calibration,
+    shape_integral,
+    vclist_loop_duration,
+)
 
 #: Gyromagnetic ratios in rad s^-1 T^-1 (CODATA / IUPAC values; sign dropped, b uses γ²).
 GAMMA_RAD_S_T: dict[str, float] = {
@@ -324,14 +332,20 @@ def acqus_array(acqus: Mapping[str, Any], name: str, index: int, where: str = "a
     return checked(values[index], f"{name}[{index}]", where, minimum=0)
 
 
-def echo_times(vc: np.ndarray, acqus: Mapping[str, Any], where: str = "acqus") -> np.ndarray:
+def echo_times(vc: np.ndarray, acqus: Mapping[str, Any], where: str = "acqus",
+               pulse_program: str = "") -> np.ndarray:
     """CPMG echo-train duration: ``vc × (2·D20 + P2·1e-6)`` in s (Bruker ``cpmg``)."""
     d20 = acqus_array(acqus, "D", 20, where)
     p2 = acqus_array(acqus, "P", 2, where) * 1e-6
     if d20 <= 0:
+        local = (f"; the pulse program '{pulse_program}' is not a known CPMG and no "
+                 f"loop counted by the vclist was found in its text (the pulseprogram file)"
+                 if pulse_program and builtin_recipe(pulse_program) is None else "")
         raise ReadError(
-            f"{where}: D[20] (CPMG half echo delay) is 0, so echo times cannot be computed; "
-            "fix the acqus or give the echo times with delays=[...] / an nmrilt.toml axes table"
+            f"{where}: D[20] (CPMG half echo delay) is 0, so echo times cannot be computed"
+            f"{local}; fix the acqus or give the echo times with delays=[...] or an "
+            f'nmrilt.toml axes table [{{name = "echo_time", list = "vclist", role = "echo", '
+            f'unit = "s", scale = <seconds per count>}}]'
         )
     return np.asarray(vc, dtype=float) * (2.0 * d20 + p2)
 
@@ -396,24 +410,42 @@ def build_values(
     nucleus: str,
     options: Mapping[str, Any],
     where: str = "acqus",
+    program: PulseProgram | None = None,
+    folder: Path | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Raw (untruncated) values of one axis and its provenance.
 
     ``get_list(name)`` returns the parsed list file; the caller checks lengths.
-    ``where`` names the acqus file in messages.
+    ``where`` names the acqus file in messages.  ``program`` is the parsed pulse program
+    of the experiment in ``folder`` (``None`` when there is none): a local program's
+    vclist loop gives the echo time per count, ``;@ diffusion`` annotations give the
+    diffusion timing and gradients (:mod:`nmrilt.readers.pulseprogram`); how is
+    recorded in ``meta["notes"]``.
     """
     if spec.source == "index":
         return np.arange(n, dtype=float), {"source": "index"}
     if spec.source == "values":
         return np.asarray(spec.values, dtype=float), {"source": "given values"}
+    if spec.source in ("b_value", "gradient") and program is not None:
+        annotated = _annotated_diffusion(spec, n, get_list, acqus, options, where, program,
+                                         folder)
+        if annotated is not None:
+            return annotated
     parsed = get_list(spec.list_name)
     meta: dict[str, Any] = {"source": parsed.source, "list_entries": list(parsed.entries)}
     if spec.source == "list":
         return np.asarray(parsed.values, dtype=float) * spec.scale, meta
     if spec.source == "echo_time":
+        if program is not None and builtin_recipe(pulse_program) is None:
+            per_count = _local_echo_period(program, acqus, where)
+            if per_count is not None:
+                seconds, note = per_count
+                meta.update(seconds_per_count=seconds,
+                            notes=["echo time: " + note])
+                return np.asarray(parsed.values, dtype=float) * seconds, meta
         meta.update(d20_s=acqus_array(acqus, "D", 20, where),
                     p2_us=acqus_array(acqus, "P", 2, where))
-        return echo_times(parsed.values, acqus, where), meta
+        return echo_times(parsed.values, acqus, where, pulse_program), meta
     g = np.asarray(parsed.values, dtype=float) * GAUSS_PER_CM_TO_T_PER_M
     if spec.source == "gradient":
         return g, meta
@@ -422,6 +454,83 @@ def build_values(
         meta.update(params, gradient_t_per_m=g.tolist())
         return b_values(g, params), meta
     raise ConfigError(f"axis {spec.name!r}: unknown source {spec.source!r}")
+
+
+def _local_echo_period(program: PulseProgram, acqus: Mapping[str, Any], where: str
+                       ) -> tuple[float, str] | None:
+    """Seconds per vclist count of a local program's vclist loop; ``None`` when the
+    program has no loop counted by the vclist (the CPMG formula is then tried)."""
+    try:
+        return vclist_loop_duration(program, acqus)
+    except PulseProgramError as exc:
+        if "no loop is counted by the vclist" in str(exc):
+            return None
+        raise PulseProgramError(
+            f"{exc}. State the time per count in nmrilt.toml: [experiment] axes = "
+            f'[{{name = "echo_time", list = "vclist", role = "echo", unit = "s", scale = '
+            f"<seconds per count>}}]"
+        ) from None
+
+
+#: acqus nucleus parameter of each channel named in a coherence annotation.
+_CHANNEL_NUCLEUS = {"f1": "NUC1", "f2": "NUC2", "f3": "NUC3", "f4": "NUC4"}
+
+
+def _annotated_diffusion(
+    spec: AxisSpec, n: int, get_list: Callable[[str], ParsedList], acqus: Mapping[str, Any],
+    options: Mapping[str, Any], where: str, program: PulseProgram, folder: Path | None,
+) -> tuple[np.ndarray, dict[str, Any]] | None:
+    """Gradients and b values from the ``;@ diffusion`` annotations (``None`` without).
+
+    g = ramp × scale % × maximum gradient (``gradient_calib``) × shape integral factor;
+    without calibration or shape file the ``difflist`` gives g.  Where both exist their
+    agreement is recorded in the notes.  Options (``big_delta`` ...) override Δ, δ, τ, γ.
+    """
+    ann = diffusion_annotation(program, acqus)
+    if ann is None:
+        return None
+    notes = [ann.note]
+    folder = folder if folder is not None else Path(program.source).parent
+    calib = gradient_calibration(folder)
+    shape = shape_integral(folder, acqus, ann.shape) if ann.shape else (1.0, "no shape")
+    difflist = None
+    try:
+        difflist = get_list(spec.list_name or "difflist")
+    except ReadError:
+        if calib is None or shape is None:
+            raise
+    meta: dict[str, Any] = {"source": f"{program.source} (;@ diffusion)"}
+    if calib is not None and shape is not None:
+        g = ann.gradient_fractions(n) * calib[0] * shape[0]
+        notes.append(f"gradients {g[0]:.6g}..{g[-1]:.6g} T/m = ramp x {calib[1]} x {shape[1]}")
+        if difflist is not None and len(difflist.values) >= n:
+            listed = np.asarray(difflist.values[:n], float) * GAUSS_PER_CM_TO_T_PER_M
+            worst = float(np.max(np.abs(g / listed - 1.0)))
+            notes.append(f"agree with {Path(difflist.source).name} within {100 * worst:.2g} %")
+    else:
+        assert difflist is not None
+        g = np.asarray(difflist.values, float) * GAUSS_PER_CM_TO_T_PER_M
+        meta.update(source=difflist.source, list_entries=list(difflist.entries))
+        missing = "gradient_calib" if calib is None else f"the {ann.shape} shape file"
+        notes.append(f"gradients from {Path(difflist.source).name} ({missing} not found)")
+    if spec.source == "gradient":
+        return g, meta | {"notes": ["; ".join(notes)]}
+    nucleus = str(acqus.get(_CHANNEL_NUCLEUS.get(ann.channel, "NUC1"), "") or "").strip("<>")
+    gamma = GAMMA_RAD_S_T.get(nucleus)
+    if gamma is None and "gamma" not in options:
+        raise ReadError(f"{where}: the ;@ coherence channel {ann.channel} observes {nucleus!r}, "
+                        f"whose gyromagnetic ratio nmrilt does not know; pass gamma=<rad/s/T>")
+    defaults = {"big_delta": ann.big_delta, "little_delta": ann.little_delta, "tau": ann.tau,
+                "gamma": (gamma or 0.0) * abs(ann.coherence_order)}
+    overridden = sorted(k for k in defaults if k in options)
+    if overridden:
+        notes.append(f"overridden by the recipe options: {', '.join(overridden)}")
+    params = diffusion_parameters("bp" if ann.bipolar else "", acqus, nucleus,
+                                  defaults | dict(options), where)
+    notes.append(f"b = (gamma g delta)^2 (Delta - delta/3 - tau/2), gamma of {nucleus} "
+                 f"x coherence order {ann.coherence_order:g}")
+    meta.update(params, gradient_t_per_m=g.tolist(), notes=["; ".join(notes)])
+    return b_values(g, params), meta
 
 
 def merge_overrides(overrides: Mapping[str, Any], allowed: Sequence[str]) -> None:

@@ -40,6 +40,9 @@ def report_text(result: Result, threshold: float = 0.15) -> str:
         (f"kind:          {result.kind}   pulse program: {meta.get('pulse_program', '?')}"
          f"   nucleus: {meta.get('nucleus', '?')}"),
         f"data shape:    {result.data.shape}   distribution shape: {result.g.shape}",
+    ]
+    lines += [f"reader note:   {n}" for n in meta.get("notes", ())]
+    lines += [
         "",
         "dimensions:",
     ]
