@@ -159,10 +159,8 @@ def _find_loops(prog: PulseProgram) -> list[Loop]:
         lo = _LOOP.match(code)
         if lo:
             label = lo.group(1).lower()
-            if label not in labels:
-                raise PulseProgramError(f"{prog.source} line {i + 1}: 'lo to {lo.group(1)}' "
-                                        f"jumps to a label that no earlier line defines")
-            loops.append(Loop(label, lo.group(2).lower(), labels[label], i))
+            # an undefined label matters only if that loop is asked about: start = -1
+            loops.append(Loop(label, lo.group(2).lower(), labels.get(label, -1), i))
     return loops
 
 
@@ -426,7 +424,10 @@ def vclist_loop_duration(prog: PulseProgram, acqus: Mapping[str, Any]
             f"the relaxation period"
         )
     loop = loops[0]
-    for other in prog.loops:
+    if loop.start < 0:
+        raise PulseProgramError(f"{prog.source} line {loop.end + 1}: 'lo to {loop.label}' "
+                                f"jumps to a label that no earlier line defines")
+    for other in (lp for lp in prog.loops if lp.start >= 0):
         inside = loop.start <= other.start and other.end < loop.end
         outside = other.start <= loop.start and loop.end < other.end and other.count not in (
             "td1", "td", "td0", "tdav", "td2", "td3")
