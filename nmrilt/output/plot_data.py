@@ -140,6 +140,9 @@ def figure_caption(result: Result) -> str:
     if shaded:
         lines.append("Grey bands: tau outside the sampled range (" + "; ".join(shaded)
                      + "), where the data constrain the distribution little (edge artefacts).")
+    if kind == "pseudo2d" and any(d.name == "region" for d in result.dims):
+        lines.append("Summed regions are categorical columns (no contours drawn across "
+                     "them).")
     if kind == "pseudo2d":
         lines.append("Top: the strongest increment's spectrum at the inverted points; right: "
                      "the projection onto the tau axis.")

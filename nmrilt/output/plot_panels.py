@@ -17,12 +17,13 @@ RESIDUAL_LIMIT = 3.0
 
 
 def draw_map(ax, x: np.ndarray, y: np.ndarray, z: np.ndarray, norm, cmap, vmax: float,
-             log_x: bool = False, log_y: bool = False) -> Any:
+             log_x: bool = False, log_y: bool = False, contours: bool = True) -> Any:
     """Coloured map with contours at :data:`CONTOUR_FRACTIONS` of ``vmax`` (the figure's
-    one scale, not this panel's maximum); z has shape (len(y), len(x))."""
+    one scale, not this panel's maximum); z has shape (len(y), len(x)).  ``contours``
+    False for categorical columns (summed regions), which contours would join."""
     xe, ye = edges(x, log_x), edges(y, log_y)
     mesh = ax.pcolormesh(xe, ye, z, norm=norm, cmap=cmap, rasterized=True)
-    if min(z.shape) > 2 and vmax > 0:
+    if contours and min(z.shape) > 2 and vmax > 0:
         levels = np.asarray(CONTOUR_FRACTIONS) * vmax
         if np.max(z) > levels[0]:
             ax.contour(x, y, z, levels=levels, colors="k", linewidths=0.35)

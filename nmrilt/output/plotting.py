@@ -191,7 +191,8 @@ def figure_pseudo2d(result: Result, fig, gs, norm, cmap, vmax, o: dict) -> None:
     nbins = 2 if (o["width_mm"] < NARROW_MM and len(segs) > 1) else 3
     for k in range(len(segs)):
         ax = fig.add_subplot(sub[1, k], sharey=axes[0] if axes else None)
-        mesh = draw_map(ax, xs[k], y, zs[k], norm, cmap, vmax, log_y=True)
+        mesh = draw_map(ax, xs[k], y, zs[k], norm, cmap, vmax, log_y=True,
+                        contours=not regions)
         set_tau_axis(ax, "y", result, ti, o["tau_axis"], label=not k)
         if regions:
             ax.set_xticks(xs[k])
