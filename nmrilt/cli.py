@@ -5,8 +5,9 @@ Exit codes (also in docs/cli.md):
 ===  ==========================================================================
 0    success
 1    batch/watch: at least one experiment failed (the others were processed)
-2    usage or input error: bad arguments, unreadable experiment, invalid settings,
-     processing or solver input error
+2    usage or input error: bad arguments, unreadable experiment, nonexistent batch/watch
+     root, invalid settings, processing or solver input error, missing or unreadable
+     result.h5 given to ``plot``
 3    output error: result exists (use --force), output folder not writable (use --out)
 4    unexpected internal error (a bug: one line on stderr, the traceback in a log file,
      see :mod:`nmrilt.crashlog`)
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import ConfigError, NmriltError, OutputError
+from .errors import ConfigError, NmriltError, OutputError, ResultFileError
 from .readers.experiment import USER_KINDS
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_OUTPUT, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -85,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nmrilt {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress output, warnings and errors only")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every step")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log every step (nmrilt's own debug lines; libraries stay quiet)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="invert one experiment folder")
@@ -122,9 +124,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plot", help="re-render the figures of a result without inverting")
     p.add_argument("result", type=Path, metavar="RESULT.h5")
-    p.add_argument("--out", metavar="DIR", help="folder for the figures (default: beside it)")
+    p.add_argument("--out", metavar="DIR",
+                   help="folder for the figures (default: beside RESULT.h5, named "
+                        "map_<W>mm.<fmt> so map.* of the run stay as they are)")
+    p.add_argument("--name", metavar="BASE",
+                   help="file name without extension (default map_<W>mm beside the result, "
+                        "map with --out)")
     p.add_argument("--formats", type=lambda s: [f for f in s.split(",") if f],
                    metavar="png,pdf,svg")
+    p.add_argument("--no-title", dest="title", action="store_false", default=None,
+                   help="leave out the figure title")
+    p.add_argument("--no-residuals", dest="residuals", action="store_false", default=None,
+                   help="leave out the residuals panel")
+    p.add_argument("--tau-axis", choices=("shade", "crop", "grid"),
+                   help="shade: sampled range and a margin, unsampled part shaded (default); "
+                        "crop: the sampled range only; grid: the whole tau grid, shaded")
     p.add_argument("--width-mm", type=float, help="figure width in mm")
     p.add_argument("--height-mm", type=float, help="figure height in mm (0: automatic)")
     p.add_argument("--font-size", type=float, help="font size in points")
@@ -179,8 +193,14 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
     opts = {k: v for k, v in {"formats": args.formats, "width_mm": args.width_mm,
                               "height_mm": args.height_mm, "font_size": args.font_size,
-                              "dpi": args.dpi}.items() if v is not None}
-    paths = replot(args.result, out=args.out, **opts)
+                              "dpi": args.dpi, "title": args.title,
+                              "residuals": args.residuals,
+                              "tau_axis": args.tau_axis}.items() if v is not None}
+    try:
+        paths = replot(args.result, out=args.out, name=args.name, **opts)
+    except ResultFileError as exc:  # the result is plot's input: exit 2, not 3
+        print(f"nmrilt: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
     if not args.quiet:
         for p in paths:
             print(p)
@@ -205,8 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``nmrilt`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.DEBUG if args.verbose else logging.WARNING
-    logging.basicConfig(level=level, format="nmrilt: %(levelname)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="nmrilt: %(levelname)s: %(message)s")
+    # -v: nmrilt's own debug lines only; matplotlib, fontTools, h5py ... stay at WARNING
+    logging.getLogger("nmrilt").setLevel(logging.DEBUG if args.verbose else logging.NOTSET)
     commands = {"run": _cmd_run, "batch": _cmd_batch, "watch": _cmd_watch,
                 "plot": _cmd_plot, "info": _cmd_info}
     previous = signal.signal(signal.SIGTERM, _terminate)  # clean stop: no partial result

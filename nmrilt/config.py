@@ -118,6 +118,15 @@ class OutputSettings:
     #: (nmrilt.output.topspin); topspin_procno 0: nmrilt's own or the first free >= 999.
     topspin: bool = False
     topspin_procno: int = 0
+    #: Figure title (the experiment folder) and residuals panel; false drops them.
+    title: bool = True
+    residuals: bool = True
+    #: tau axes: "shade" (sampled range and a margin, the unsampled part shaded), "crop"
+    #: (the sampled range only) or "grid" (the whole tau grid, unsampled part shaded).
+    tau_axis: str = "shade"
+    #: The map (g with its axes, one row per grid point) as "csv" (map.csv), "tsv"
+    #: (map.tsv) or "none".
+    map_table: str = "csv"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dictionary (tuples as lists)."""

@@ -105,6 +105,11 @@ def _check_processing(c: _Checker) -> None:
     c.integer("processing", "max_tau_points", 4)
 
 
+#: Choices of ``output.tau_axis`` and ``output.map_table``.
+TAU_AXIS_MODES = ("shade", "crop", "grid")
+MAP_TABLES = ("csv", "tsv", "none")
+
+
 def _check_output(c: _Checker) -> None:
     outp = c.settings["output"]
     formats = outp["formats"]
@@ -122,6 +127,13 @@ def _check_output(c: _Checker) -> None:
     tp = outp["topspin_procno"]
     if not isinstance(tp, int) or isinstance(tp, bool) or tp < 0:
         c.fail("output", "topspin_procno", "use a procno >= 1 (0: the first free one >= 999)")
+    for key in ("title", "residuals"):
+        if not isinstance(outp[key], bool):
+            c.fail("output", key, "use true or false")
+    if outp["tau_axis"] not in TAU_AXIS_MODES:
+        c.fail("output", "tau_axis", f"use one of {', '.join(TAU_AXIS_MODES)}")
+    if outp["map_table"] not in MAP_TABLES:
+        c.fail("output", "map_table", f"use one of {', '.join(MAP_TABLES)}")
     for key in ("width_mm", "height_mm"):
         if outp[key] / 25.4 * outp["dpi"] > MAX_FIGURE_PIXELS:
             c.fail("output", key, f"at dpi = {outp['dpi']} gives more than "

@@ -81,5 +81,10 @@ class OutputError(NmriltError):
     """Results cannot be written (read-only folder, existing result without ``force``)."""
 
 
+class ResultFileError(OutputError):
+    """A ``result.h5`` given to read back is missing, foreign or unreadable (an *input*
+    error of ``nmrilt plot``: exit code 2)."""
+
+
 class ResultExistsError(OutputError):
     """A finished result is already present and ``force`` was not given."""

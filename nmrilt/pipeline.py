@@ -2,7 +2,7 @@
 
 ``run`` wires the layers: settings (:mod:`nmrilt.config`) -> :func:`nmrilt.read` ->
 :func:`nmrilt.processing.process` -> :func:`nmrilt.invert` -> ``result.h5``, ``peaks.csv``,
-``report.txt`` and ``map.png/pdf/svg`` (:mod:`nmrilt.output`).
+``report.txt``, ``map.csv`` and ``map.png/pdf/svg`` (:mod:`nmrilt.output`).
 
 Output is all-or-nothing: everything is written into a hidden, marked staging folder
 beside the output folder (created only once the inversion is done), which is renamed to
@@ -38,6 +38,7 @@ from .output.files import (
 )
 from .output.hdf5 import read_result, write_h5
 from .output.report import write_peaks_csv, write_report
+from .output.table import write_map_table
 from .processing import process
 from .staging import clean_stale, make_staging, publish
 
@@ -112,6 +113,8 @@ def write_outputs(result: Result, folder: Path, output: _config.OutputSettings) 
         write_peaks_csv(result, folder / "peaks.csv", output.peak_threshold),
         write_report(result, folder / "report.txt", output.peak_threshold),
     ]
+    table = write_map_table(result, folder, output.map_table)
+    files += [table] if table is not None else []
     files += plot_result(result, folder, **output.to_dict())
     return files
 
@@ -228,7 +231,10 @@ def _plan_topspin(expdir: Path, output: _config.OutputSettings, force: bool) -> 
     return plan_procno(expdir, output.topspin_procno or None, force)
 
 
-def replot(result_path: str | Path, out: str | Path | None = None, **output: Any) -> list[Path]:
+def replot(
+    result_path: str | Path, out: str | Path | None = None, name: str | None = None,
+    **output: Any,
+) -> list[Path]:
     """Re-render the figures of a written result without inverting again.
 
     Parameters
@@ -237,15 +243,40 @@ def replot(result_path: str | Path, out: str | Path | None = None, **output: Any
         ``result.h5`` or the folder holding it.
     out : path, optional
         Folder for the figures (default: beside ``result.h5``).
+    name : str, optional
+        File name without extension.  Default ``map_<W>mm`` (``W`` the width in mm) in the
+        result folder, so the ``map.*`` of the run keep one width; ``map`` in another
+        ``out`` folder.
     **output
-        Keys of the ``output`` settings (``formats``, ``width_mm``, ``font_size`` ...);
-        by default those stored in the result.
+        Keys of the ``output`` settings (``formats``, ``width_mm``, ``font_size``,
+        ``title``, ``residuals``, ``tau_axis`` ...); by default those stored in the result.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The figures written.  In the result folder they are added to its manifest, so the
+        folder stays recognisably nmrilt's (``--force`` may still replace it).
+
+    Raises
+    ------
+    ResultFileError
+        ``result_path`` is missing or not an nmrilt result.
     """
+    from .output.files import add_to_manifest
     from .output.plotting import plot_result
 
     result = read_result(result_path)
     stored = result.parameters.get("settings", {}).get("output", {})
     opts = _config.load_settings(output={**stored, **output}).output.to_dict()
-    folder = Path(out) if out is not None else Path(result.path)
+    home = Path(result.path)
+    folder = Path(out) if out is not None else home
+    in_home = folder.resolve() == home.resolve()
+    if name is None:
+        name = f"map_{opts['width_mm']:g}mm" if in_home else "map"
+    if in_home and name == "map":
+        raise OutputError(f"{home}: map.* belong to the run; pick another --name or --out")
     folder.mkdir(parents=True, exist_ok=True)
-    return plot_result(result, folder, **opts)
+    paths = plot_result(result, folder, basename=name, **opts)
+    if in_home:
+        add_to_manifest(home, [p.name for p in paths])
+    return paths

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_example, shared_dataset
+from nmrilt.readers import expected_data_size
 from pipeline_helpers import tree_digest
 
 from nmrilt.cli import main
-from nmrilt.readers import expected_data_size
+from nmrilt.output.files import is_nmrilt_result
 from nmrilt.watch import STATE_NAME
 
 SMALL = ("bruker_t1ir_pseudo2d", "bruker_t2cpmg_pseudo2d", "varian_t1_arrayed.fid")
@@ -72,7 +73,7 @@ def test_batch_processes_all_good_ones_despite_a_corrupt_one(tree, capsys):
     for name in SMALL:
         out = tree / "user" / name / "nmrilt"
         assert {p.name for p in out.iterdir()} == {"result.h5", "peaks.csv", "report.txt",
-                                                   "map.png", ".nmrilt-result.json"}
+                                                   "map.csv", "map.png", ".nmrilt-result.json"}
         assert all(p.stat().st_size > 0 for p in out.iterdir())
     assert "FAILED" in captured.err and "corrupt" in captured.err
     assert "3 done, 0 skipped" in captured.out + captured.err
@@ -130,6 +131,15 @@ def test_plot_and_info_commands(tmp_path, capsys):
     assert main(["plot", str(exp / "nmrilt" / "result.h5"), "--out", str(figs),
                  "--formats", "svg,pdf", "--width-mm", "85", "--font-size", "7"]) == 0
     assert sorted(p.name for p in figs.iterdir()) == ["map.pdf", "map.svg"]
+    # beside the result: own names, map.* of the run untouched, the folder still nmrilt's
+    res = exp / "nmrilt"
+    before = (res / "map.png").read_bytes()
+    assert main(["-q", "plot", str(res / "result.h5"), "--formats", "png", "--width-mm", "85",
+                 "--no-title", "--no-residuals", "--tau-axis", "crop"]) == 0
+    assert (res / "map_85mm.png").is_file() and (res / "map.png").read_bytes() == before
+    assert is_nmrilt_result(res)
+    assert main(["-q", "run", str(exp), "--force", *FAST]) == 0  # still replaceable
+    assert main(["-q", "plot", str(res / "result.h5"), "--name", "map"]) == 3
     capsys.readouterr()
     assert main(["info", str(exp)]) == 0
     text = capsys.readouterr().out
@@ -188,3 +198,38 @@ def test_watch_processes_a_halted_acquisition_after_stale_after(tmp_path):
     assert summary.done == [exp] and not summary.failed
     report = (exp / "nmrilt" / "report.txt").read_text()
     assert "warnings:" in report and "ReadWarning" in report
+
+
+@pytest.mark.parametrize("argv", [["batch", "{x}"], ["watch", "{x}", "--once"],
+                                  ["plot", "{x}/result.h5"]])
+def test_nonexistent_inputs_exit_2(tmp_path, capsys, argv):
+    """A typo in a cron line must not pass as "0 done"; plot's input is the result."""
+    missing = str(tmp_path / "typo")
+    assert main(["-q", *(a.format(x=missing) for a in argv)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nmrilt: error:") and "typo" in err and "Traceback" not in err
+
+
+def test_plot_of_a_foreign_h5_is_an_input_error(tmp_path, capsys):
+    import h5py
+
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f["x"] = 1
+    assert main(["-q", "plot", str(tmp_path / "other.h5")]) == 2
+    assert "not an nmrilt result" in capsys.readouterr().err
+
+
+def test_verbose_shows_nmrilt_debug_lines_only(tmp_path):
+    """-v: nmrilt's own steps, not matplotlib's font search (thousands of lines)."""
+    import subprocess
+    import sys
+
+    exp = copy_example("bruker_t1ir_pseudo2d", tmp_path / "exp")
+    cmd = [sys.executable, "-m", "nmrilt.cli", "-v", "run", str(exp), *FAST,
+           "--set", "max_iter=5"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stderr
+    debug = [ln for ln in out.stderr.splitlines() if ln.startswith("nmrilt: DEBUG")]
+    assert debug, "no debug lines from nmrilt"
+    assert "matplotlib" not in out.stderr and "fontTools" not in out.stderr
+    assert "findfont" not in out.stderr

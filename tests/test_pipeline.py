@@ -51,7 +51,7 @@ def test_pseudo3d_t1_t2_run_recovers_the_stored_truths(tmp_path):
     assert result.path == out
     assert sorted(p.name for p in out.iterdir()) == [
         ".nmrilt-result.json",
-        "map.pdf", "map.png", "map.svg", "peaks.csv", "report.txt", "result.h5"]
+        "map.csv", "map.pdf", "map.png", "map.svg", "peaks.csv", "report.txt", "result.h5"]
     assert all(p.stat().st_size > 0 for p in out.iterdir())
     assert tree_digest(exp) == before, "a raw file changed"
     rows = _peaks(out)

@@ -334,3 +334,28 @@ def test_report_numbers_are_rounded():
     long_floats = re.findall(r"\d+\.\d{7,}", text)
     assert long_floats == []
     assert "% abs" in text and "% signed" in text and "logmean" in text
+
+
+@pytest.mark.parametrize("kind, sep", [("csv", ","), ("tsv", "\t")])
+def test_map_table_holds_g_with_its_axes(tmp_path, kind, sep):
+    from nmrilt.output.table import write_map_table
+
+    res = small_result("pseudo2d")
+    path = write_map_table(res, tmp_path, kind)
+    assert path.name == f"map.{kind}"
+    header = path.read_text().splitlines()[0].split(sep)
+    assert header == ["T1_s", "shift_ppm", "g", "amplitude_au"]
+    table = np.loadtxt(path, delimiter=sep, skiprows=1)
+    assert table.shape == (res.g.size, 4)
+    # every grid point once, g in C order, 7 significant digits
+    t1, ppm = res.tau
+    np.testing.assert_allclose(table[:, 0].reshape(res.g.shape)[:, 0], t1, rtol=1e-6)
+    np.testing.assert_allclose(table[:, 1].reshape(res.g.shape)[0], ppm, rtol=1e-6)
+    np.testing.assert_allclose(table[:, 2].reshape(res.g.shape), res.g, rtol=1e-6,
+                               atol=1e-6 * np.abs(res.g).max())
+    amp = res.g * np.broadcast_to(res.scale, res.g.shape)
+    np.testing.assert_allclose(table[:, 3], amp.ravel(), rtol=1e-6, atol=1e-6 * np.abs(amp).max())
+    # summed over a component's support the amplitudes give its integral in peaks.csv
+    comp = components(res)[0]
+    assert table[:, 3][comp["_mask"].ravel()].sum() == pytest.approx(comp["integral_au"], rel=1e-5)
+    assert write_map_table(res, tmp_path / "x", "none") is None

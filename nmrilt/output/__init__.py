@@ -2,8 +2,8 @@
 
 ``hdf5`` (the only module importing h5py), ``files`` (atomic writes, checksums, output
 locations and the manifest), ``components`` (connected blobs of the distribution),
-``columns`` (the registry of extra ``peaks.csv`` columns), ``report`` (text output) and ``plotting`` (figures; matplotlib is imported inside its
-functions).  Importing this package loads neither h5py nor matplotlib.
+``columns`` (the registry of extra ``peaks.csv`` columns), ``report`` (text output) and
+``plotting`` (figures; matplotlib is imported inside its functions).  Importing this package loads neither h5py nor matplotlib.
 """
 
 from __future__ import annotations

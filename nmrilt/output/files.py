@@ -47,6 +47,22 @@ def write_manifest(folder: Path, version: str) -> Path:
     return path
 
 
+def add_to_manifest(folder: str | Path, names: list[str]) -> Path | None:
+    """Add ``names`` (files nmrilt wrote later, e.g. ``nmrilt plot`` figures) to the
+    manifest of the result ``folder``, atomically; nothing without a manifest."""
+    folder = Path(folder)
+    path = folder / MANIFEST_NAME
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list):
+        return None
+    data["files"] = sorted(set(files) | set(names))
+    return write_text(path, json.dumps(data, indent=1) + "\n")
+
+
 def _manifest_files(folder: Path) -> set[str] | None:
     """The file names the manifest of ``folder`` lists, or None without a usable one."""
     try:

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OutputError
+from ..errors import ResultFileError
 from ..model import Dimension, Result, jsonable
 from .files import atomic_path
 
@@ -96,8 +96,8 @@ def read_result(path: str | Path) -> Result:
 
     Raises
     ------
-    OutputError
-        If the file is missing or not an nmrilt result.
+    ResultFileError
+        If the file is missing or not an nmrilt result (an ``OutputError``).
     """
     import h5py
 
@@ -107,11 +107,11 @@ def read_result(path: str | Path) -> Result:
     if path.is_dir():
         path = path / "result.h5"
     if not path.is_file():
-        raise OutputError(f"{path} does not exist; give the result.h5 written by `nmrilt run`")
+        raise ResultFileError(f"{path} does not exist; give the result.h5 written by `nmrilt run`")
     try:
         with h5py.File(path, "r") as f:
             if "nmrilt_version" not in f.attrs:
-                raise OutputError(f"{path} is an HDF5 file but not an nmrilt result")
+                raise ResultFileError(f"{path} is an HDF5 file but not an nmrilt result")
             a = f.attrs
             dims, taus, ts = [], [], []
             for i in range(int(a["ndim"])):
@@ -149,4 +149,4 @@ def read_result(path: str | Path) -> Result:
                 path=path.parent,
             )
     except OSError as exc:
-        raise OutputError(f"{path} cannot be read as HDF5: {exc}") from None
+        raise ResultFileError(f"{path} cannot be read as HDF5: {exc}") from None

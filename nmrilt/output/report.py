@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from ..model import Result, jsonable
 from .columns import ColumnProvider, add_columns
 from .components import SUPPORT_FRACTION, components, coverage
 from .files import write_text
+from .plot_data import figure_caption
 
 __all__ = ["peaks_rows", "report_text", "rounded", "write_peaks_csv", "write_report"]
 
@@ -129,6 +131,9 @@ def report_text(result: Result, threshold: float = 0.15) -> str:
                      f"{max(c['fraction_abs_pct'] for c in minor):.1f} % abs")
     else:
         lines.append("  none below threshold")
+    lines += ["", "figure (map.*):"]
+    lines += textwrap.wrap(figure_caption(result), 92, initial_indent="  ",
+                           subsequent_indent="  ")
     lines += ["", "input files (SHA-256):"]
     lines += [f"  {v}  {k}" for k, v in result.checksums.items()]
     return "\n".join(lines) + "\n"
