@@ -43,7 +43,7 @@ from .staging import clean_stale, make_staging, publish
 
 log = logging.getLogger(__name__)
 
-__all__ = ["OUTPUT_NAME", "RESULT_FILE", "is_finished", "output_dir", "replot", "run"]
+__all__ = ["OUTPUT_NAME", "RESULT_FILE", "diagnose", "is_finished", "output_dir", "replot", "run"]
 
 
 def output_dir(expdir: str | Path, out: str | Path | None = None) -> Path:
@@ -100,6 +100,19 @@ def _publish(staging: Path, outdir: Path, force: bool) -> None:
     if exists:
         check_replaceable(outdir, force)
     publish(staging, outdir, exists, umask())
+
+
+def diagnose(result: Result, threshold: float = 0.15, name: str = "") -> Result:
+    """``result`` with the failed checks of :func:`nmrilt.diagnostics.check` appended to its
+    warnings, each also logged (stderr, even with ``-q``)."""
+    from .diagnostics import check
+
+    found = check(result, threshold)
+    for d in found:
+        log.warning("%s: %s", name or result.source, d)
+    if not found:
+        return result
+    return replace(result, warnings=result.warnings + tuple(str(d) for d in found))
 
 
 def write_outputs(result: Result, folder: Path, output: _config.OutputSettings) -> list[Path]:
@@ -194,6 +207,7 @@ def run(
             log.warning("%s: %s", expdir, note)
         sums = checksums(exp.files, expdir if expdir.is_dir() else expdir.parent)
         result = from_inversion(problem, inversion, resolved.to_dict(), sums, notes)
+        result = diagnose(result, resolved.output.peak_threshold, str(expdir))
         staging = _staging_dir(outdir)  # late: a killed run leaves it for the shortest time
         write_outputs(result, staging, resolved.output)
         write_manifest(staging, __version__)

@@ -293,6 +293,17 @@ def figure_slices(result: Result, norm, cmap, width_mm: float, height_mm: float)
     return fig
 
 
+def mark_warnings(fig: Any, result: Result, font_size: float = 8.0) -> None:
+    """A small red note in the top-left corner when the result carries warnings
+    (codes from :mod:`nmrilt.diagnostics`; the full lines are in ``report.txt``)."""
+    if not result.warnings:
+        return
+    codes = sorted({w.split(":", 1)[0] for w in result.warnings})
+    fig.text(0.005, 0.995, f"WARNING ({len(result.warnings)}): {', '.join(codes)} "
+             "- see report.txt", color="red", ha="left", va="top",
+             fontsize=0.8 * font_size, parse_math=False)
+
+
 def make_figure(
     result: Result,
     width_mm: float = 170.0,
@@ -321,6 +332,7 @@ def make_figure(
     with matplotlib.rc_context(_style(font_size)):
         fig = layout(result, norm, cmap, width_mm, height_mm)
         fig.suptitle(_title(result.source), fontsize=font_size, parse_math=False)
+        mark_warnings(fig, result, font_size)
     return fig
 
 
