@@ -187,8 +187,8 @@ def _cmd_watch(args: argparse.Namespace) -> int:
                     max_polls=max_polls, stale_after_s=args.stale_after,
                     state_file=args.state, progress=not args.quiet, **_settings(args))
     if not args.quiet:
-        print(f"{len(summary.done)} processed ({len(summary.warnings)} with warnings), "
-              f"{len(summary.failed)} failed in {summary.polls} polls")
+        print(f"{len(summary.done)} processed, {len(summary.failed)} failed "
+              f"in {summary.polls} polls, {len(summary.warnings)} with warnings")
     return _strict_code(args, bool(summary.warnings)) if summary.ok else EXIT_FAILED
 
 
