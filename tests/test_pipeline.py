@@ -31,9 +31,9 @@ def _peaks(folder: Path) -> list[dict]:
 
 def _match(rows: list[dict], ppm: float) -> dict:
     """The strongest positive component within 0.3 ppm of ``ppm``."""
-    near = [r for r in rows if r["sign"] == "+" and abs(float(r["shift_ppm"]) - ppm) < 0.3]
+    near = [r for r in rows if r["sign"] == "+" and abs(float(r["shift_mean_ppm"]) - ppm) < 0.3]
     assert near, f"no positive component near {ppm} ppm in {rows}"
-    return max(near, key=lambda r: float(r["integral"]))
+    return max(near, key=lambda r: float(r["integral_au"]))
 
 
 def test_pseudo3d_t1_t2_run_recovers_the_stored_truths(tmp_path):
@@ -90,11 +90,11 @@ def test_t1_ir_run_recovers_t1s_and_amplitude_ratios(tmp_path):
     nmrilt.run(exp, progress=False, formats=["png"])
     rows = _peaks(exp / "nmrilt")
     peaks = _truth(name)["peaks"]
-    ref = float(_match(rows, peaks[0]["ppm"])["integral"])
+    ref = float(_match(rows, peaks[0]["ppm"])["integral_au"])
     for peak in peaks:
         row = _match(rows, peak["ppm"])
         assert float(row["T1_mean_log10_s"]) == pytest.approx(np.log10(peak["t1_s"]), abs=0.1)
-        ratio = float(row["integral"]) / ref
+        ratio = float(row["integral_au"]) / ref
         assert ratio == pytest.approx(peak["amplitude"] / peaks[0]["amplitude"], rel=0.25)
 
 
@@ -193,7 +193,7 @@ def test_intensity_table_file_gets_results_beside_it(tmp_path):
     assert result.path == out and (out / "result.h5").is_file()
     assert f.read_bytes() == before
     rows = _peaks(out)
-    top = sorted((r for r in rows if r["sign"] == "+"), key=lambda r: -float(r["integral"]))
+    top = sorted((r for r in rows if r["sign"] == "+"), key=lambda r: -float(r["integral_au"]))
     logs = sorted(float(r["T2_mean_log10_s"]) for r in top[:2])
     assert logs == pytest.approx([-2.0, 0.0], abs=0.1)
     assert result.sigma == pytest.approx(0.5, rel=0.3)  # from second differences

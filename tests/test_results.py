@@ -95,13 +95,22 @@ def test_components_find_both_signed_blobs_at_their_centres():
     assert neg["T1_mean_log10_s"] == pytest.approx(0.5, abs=0.05)
     # integral in spectrum units: sum(g) * scale (scale = 2)
     above = res.g > 0.05 * np.max(np.abs(res.g))
-    assert pos["integral"] == pytest.approx(2.0 * np.sum(res.g[above]), rel=1e-9)
-    assert 0.9 < pos["fraction"] + neg["fraction"] <= 1.0  # the rest is below threshold
+    assert pos["integral_au"] == pytest.approx(2.0 * np.sum(res.g[above]), rel=1e-9)
+    # fractions are of all components, listed and minor: each kind sums to 100 %
+    listed, minor = components(res, threshold=0.05, with_minor=True)
+    every = listed + minor
+    assert sum(c["fraction_abs_pct"] for c in every) == pytest.approx(100.0, abs=1e-9)
+    assert sum(c["fraction_signed_pct"] for c in every) == pytest.approx(100.0, abs=1e-9)
+    total = sum(c["integral_au"] for c in every)
+    assert pos["fraction_signed_pct"] == pytest.approx(100 * pos["integral_au"] / total)
+    assert neg["fraction_signed_pct"] < 0 < pos["fraction_signed_pct"]
+    # the estimator is named: logmean is the antilog of the weighted mean log10
+    assert pos["T1_logmean_s"] == pytest.approx(10 ** pos["T1_mean_log10_s"], rel=1e-12)
 
 
 def test_components_in_pseudo3d_carry_the_chemical_shift():
     comps = components(small_result("pseudo3d"))
-    shifts = sorted(round(c["shift_ppm"]) for c in comps)
+    shifts = sorted(round(c["shift_mean_ppm"]) for c in comps)
     assert shifts == [2, 6]
 
 
@@ -111,10 +120,11 @@ def test_peaks_csv_and_report(tmp_path):
     rows = list(csv.DictReader(path.open()))
     # two T1 blobs times two opposite-signed lines: four components, two of each sign
     assert len(rows) == 4
-    assert {"component", "sign", "integral", "fraction", "T1_mean_log10_s",
-            "shift_ppm"} <= set(rows[0])
+    assert {"component", "sign", "integral_au", "fraction_abs_pct", "fraction_signed_pct",
+            "T1_logmean_s", "T1_mean_log10_s", "T1_width_decades", "shift_mean_ppm"} <= set(rows[0])
+    assert not any(k.startswith("_") for k in rows[0])  # the support masks stay in memory
     assert sorted(r["sign"] for r in rows) == ["+", "+", "-", "-"]
-    assert sorted(round(float(r["shift_ppm"])) for r in rows) == [2, 2, 6, 6]
+    assert sorted(round(float(r["shift_mean_ppm"])) for r in rows) == [2, 2, 6, 6]
     text = report_text(res)
     for needle in ("source:", "T1 [s]", "shift [ppm]", "converged=True", "SHA-256", "ser"):
         assert needle in text
@@ -141,10 +151,10 @@ def test_small_ripples_are_left_out_per_region_but_signed_peaks_stay(tmp_path):
     res = replace(res, inversion=inv, dims=(res.dims[0], dim))
     listed, minor = components(res, threshold=0.1, with_minor=True)
     assert [c["sign"] for c in listed] == ["+", "-"]
-    assert abs(listed[1]["shift_ppm"] - 6.0) < 0.05 and listed[1]["group"] == "1"
+    assert abs(listed[1]["shift_mean_ppm"] - 6.0) < 0.05 and listed[1]["group"] == "1"
     assert len(minor) == 1 and minor[0]["sign"] == "-"
     text = report_text(res, 0.1)
-    assert "1 more below threshold" in text
+    assert "1 minor (not in peaks.csv)" in text
 
 
 def _assert_same(a, b, where):
@@ -259,3 +269,68 @@ def test_result_refuses_dims_whose_kernels_differ_from_the_inversion():
     wrong = (dataclasses.replace(res.dims[0], kernel="exponential"), res.dims[1])
     with pytest.raises(ValueError, match="kernels"):
         dataclasses.replace(res, dims=wrong)
+
+
+def test_width_is_the_weighted_sd_of_log10_tau():
+    """A log-normal blob of known spread in T2 (one T1 row): its width in decades is
+    sigma, less what the 5 % support level trims (computed here exactly)."""
+    from dataclasses import replace
+
+    res = small_result("2d")
+    t1, t2 = res.tau
+    lt2 = np.log10(t2)
+    sigma = 0.2
+    line = np.exp(-0.5 * ((lt2 + 2.0) / sigma) ** 2)
+    g = np.zeros((t1.size, t2.size))
+    g[t1.size // 2] = line
+    res = replace(res, inversion=replace(res.inversion, g=g))
+    (comp,) = components(res, threshold=0.05)
+    keep = line > 0.05
+    w = line[keep]
+    mean = np.sum(w * lt2[keep]) / w.sum()
+    expected = np.sqrt(np.sum(w * (lt2[keep] - mean) ** 2) / w.sum())
+    assert comp["T2_width_decades"] == pytest.approx(expected, rel=1e-6)
+    assert 0.7 * sigma < comp["T2_width_decades"] < sigma  # the trimmed flanks
+    assert comp["T1_width_decades"] == pytest.approx(0.0, abs=1e-12)  # one grid point
+    assert comp["fraction_abs_pct"] == pytest.approx(100.0)
+
+
+def test_column_providers_add_columns_and_a_failing_one_is_skipped(tmp_path, caplog):
+    from nmrilt.output.columns import register_column_provider, unregister_column_provider
+
+    res = small_result("2d")
+
+    def support_points(result, rows):
+        return [{"support_points": int(r["_mask"].sum())} for r in rows]
+
+    def broken(result, rows):
+        raise RuntimeError("no luck")
+
+    def clashing(result, rows):
+        return [{"sign": "?"} for _ in rows]
+
+    register_column_provider("test-support", support_points)
+    try:
+        path = write_peaks_csv(res, tmp_path / "peaks.csv", threshold=0.05,
+                               extra_columns={"broken": broken, "clashing": clashing})
+    finally:
+        unregister_column_provider("test-support")
+    rows = list(csv.DictReader(path.open()))
+    listed = components(res, threshold=0.05)
+    assert [int(r["support_points"]) for r in rows] == [int(c["_mask"].sum()) for c in listed]
+    assert [r["sign"] for r in rows] == ["+", "-"]  # the clash changed nothing
+    assert "broken skipped: no luck" in caplog.text and "clashing skipped" in caplog.text
+    # unregistered: gone from the next file
+    rows = list(csv.DictReader(write_peaks_csv(res, tmp_path / "p2.csv", 0.05).open()))
+    assert "support_points" not in rows[0]
+
+
+def test_report_numbers_are_rounded():
+    import re
+
+    res = small_result("pseudo2d")
+    text = report_text(res)
+    # no float with more than 6 significant digits anywhere (no 16-digit JSON floats)
+    long_floats = re.findall(r"\d+\.\d{7,}", text)
+    assert long_floats == []
+    assert "% abs" in text and "% signed" in text and "logmean" in text

@@ -2,12 +2,13 @@
 
 ``hdf5`` (the only module importing h5py), ``files`` (atomic writes, checksums, output
 locations and the manifest), ``components`` (connected blobs of the distribution),
-``report`` (text output) and ``plotting`` (figures; matplotlib is imported inside its
+``columns`` (the registry of extra ``peaks.csv`` columns), ``report`` (text output) and ``plotting`` (figures; matplotlib is imported inside its
 functions).  Importing this package loads neither h5py nor matplotlib.
 """
 
 from __future__ import annotations
 
+from .columns import register_column_provider, unregister_column_provider
 from .components import SUPPORT_FRACTION, components, ppm_segments
 from .files import (
     MANIFEST_NAME,
@@ -42,8 +43,10 @@ __all__ = [
     "plot_result",
     "ppm_segments",
     "read_result",
+    "register_column_provider",
     "report_text",
     "sha256",
+    "unregister_column_provider",
     "write_h5",
     "write_manifest",
     "write_peaks_csv",

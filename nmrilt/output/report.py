@@ -5,25 +5,64 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..model import Result, jsonable
-from .components import SUPPORT_FRACTION, components
+from .columns import ColumnProvider, add_columns
+from .components import SUPPORT_FRACTION, components, coverage
 from .files import write_text
 
-__all__ = ["report_text", "write_peaks_csv", "write_report"]
+__all__ = ["peaks_rows", "report_text", "rounded", "write_peaks_csv", "write_report"]
+
+#: Leading columns of peaks.csv; the per-dimension ones follow in dimension order.
+_FIRST = ["component", "sign", "group", "integral_au", "fraction_abs_pct",
+          "fraction_signed_pct"]
 
 
-def write_peaks_csv(result: Result, path: str | Path, threshold: float = 0.15) -> Path:
-    """Write ``peaks.csv`` (one row per component, see :func:`components`) atomically."""
+def rounded(value: Any, digits: int = 4) -> Any:
+    """``value`` with every float (also inside lists and mappings) to ``digits``
+    significant figures, for text meant to be read (no 16-digit JSON floats)."""
+    if isinstance(value, float) and np.isfinite(value):
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, Mapping):
+        return {k: rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(v, digits) for v in value]
+    return value
+
+
+def peaks_rows(
+    result: Result,
+    threshold: float = 0.15,
+    extra_columns: Iterable[ColumnProvider] | Mapping[str, ColumnProvider] | None = None,
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Column names and rows of ``peaks.csv``: the listed components
+    (:func:`~nmrilt.output.components.components`) with the columns of the registered
+    providers and of ``extra_columns`` (:mod:`nmrilt.output.columns`)."""
     rows = components(result, threshold)
-    keys = ["component", "sign", "integral", "fraction"]
+    keys = list(_FIRST)
     for r in rows:
-        keys += [k for k in r if k not in keys]
+        keys += [k for k in r if k not in keys and not k.startswith("_")]
+    added = add_columns(result, rows, extra_columns)
+    keys += [k for k in added if k not in keys and not k.startswith("_")]
+    return keys, rows
+
+
+def write_peaks_csv(
+    result: Result,
+    path: str | Path,
+    threshold: float = 0.15,
+    extra_columns: Iterable[ColumnProvider] | Mapping[str, ColumnProvider] | None = None,
+) -> Path:
+    """Write ``peaks.csv`` (one row per listed component, see :func:`peaks_rows`)
+    atomically; floats with 6 significant figures, SI units named in the columns."""
+    keys, rows = peaks_rows(result, threshold, extra_columns)
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for r in rows:
         writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
@@ -64,27 +103,45 @@ def report_text(result: Result, threshold: float = 0.15) -> str:
         "processing choices:",
     ]
     for k, v in p.get("choices", {}).items():
-        lines.append(f"  {k}: {json.dumps(jsonable(v))}")
+        lines.append(f"  {k}: {json.dumps(rounded(jsonable(v)))}")
     if result.warnings:
         lines += ["", "warnings:"] + [f"WARNING: {w}" for w in result.warnings]
     listed, minor = components(result, threshold, with_minor=True)
-    lines += ["", (f"components (connected |g| > {SUPPORT_FRACTION:g} max|g|; listed when "
-                   f"|integral| >= {threshold:g} x the strongest of the same ppm region):")]
+    cover = coverage(result, listed + minor)
+    lines += ["", (f"components (connected |g| > {SUPPORT_FRACTION:g} max|g| of their ppm "
+                   f"region; listed when |integral| >= {threshold:g} x the strongest of the "
+                   "same region):"),
+              (f"  fractions are of all {len(listed) + len(minor)} components (listed + minor), "
+               f"which hold {100 * cover:.1f} % of sum |g|; positions: |g|-weighted geometric "
+               "mean (logmean), width: weighted SD of log10 tau in decades")]
     for c in listed:
-        pos = ", ".join(f"{k}={v:.4g}" for k, v in c.items()
-                        if k not in ("component", "sign", "integral", "fraction", "group")
-                        and "mean_log10" not in k)
-        lines.append(f"  {c['component']:>2} {c['sign']} integral {c['integral']:.4g} "
-                     f"({100 * c['fraction']:.1f} %)  {pos}")
+        pos = "  ".join(_position(k, v) for k, v in c.items() if _is_position(k))
+        lines.append(f"  {c['component']:>2} {c['sign']} integral {c['integral_au']:.4g} "
+                     f"({c['fraction_abs_pct']:.1f} % abs, {c['fraction_signed_pct']:.1f} % "
+                     f"signed)  {pos}")
     if minor:
-        big = max(minor, key=lambda c: c["fraction"])
-        lines.append(f"  {len(minor)} more below threshold (not in peaks.csv; largest "
-                     f"{big['sign']}{100 * big['fraction']:.1f} % of the total)")
+        lines.append(f"  {len(minor)} minor (not in peaks.csv): together "
+                     f"{sum(c['fraction_abs_pct'] for c in minor):.1f} % abs, "
+                     f"{sum(c['fraction_signed_pct'] for c in minor):.1f} % signed; largest "
+                     f"{max(c['fraction_abs_pct'] for c in minor):.1f} % abs")
     else:
         lines.append("  none below threshold")
     lines += ["", "input files (SHA-256):"]
     lines += [f"  {v}  {k}" for k, v in result.checksums.items()]
     return "\n".join(lines) + "\n"
+
+
+def _is_position(key: str) -> bool:
+    """A per-dimension column worth a place in the report line."""
+    return (key not in _FIRST and key not in ("component",) and not key.startswith("_")
+            and "mean_log10" not in key)
+
+
+def _position(key: str, value: Any) -> str:
+    """``T1_logmean_s=0.1234`` with 4 significant figures (3 decimals for widths)."""
+    if isinstance(value, float):
+        return f"{key}={value:.3f}" if key.endswith("_decades") else f"{key}={value:.4g}"
+    return f"{key}={value}"
 
 
 def write_report(result: Result, path: str | Path, threshold: float = 0.15) -> Path:
