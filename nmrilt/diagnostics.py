@@ -208,13 +208,8 @@ def sampled_range(t: np.ndarray, kernel: str) -> tuple[float, float] | None:
     return (1.0 / hi, 1.0 / lo) if spec.reciprocal else (lo, hi)
 
 
-def _unit_key(unit: str) -> str:
-    """The unit as :func:`nmrilt.output.components.components` spells it in its keys."""
-    return unit.replace("^", "").replace("/", "_per_") or "index"
-
-
 def _range_checks(result: Result, threshold: float) -> list[Diagnostic]:
-    from .output.components import components
+    from .output.components import components, unit_tag
 
     listed = components(result, threshold)
     found = []
@@ -222,18 +217,18 @@ def _range_checks(result: Result, threshold: float) -> list[Diagnostic]:
         bounds = sampled_range(t, d.kernel)
         if bounds is None:
             continue
-        key = f"{d.name}_{_unit_key(d.unit)}"
+        key = f"{d.name}_logmean_{unit_tag(d.unit)}"
         outside = [c for c in listed
                    if key in c and not bounds[0] <= c[key] <= bounds[1]]
         if not outside:
             continue
-        worst = max(outside, key=lambda c: abs(c["integral"]))
+        worst = max(outside, key=lambda c: abs(c["integral_au"]))
         where = _where(result, worst)
         found.append(Diagnostic(
             "outside-range",
             f"{len(outside)} listed component(s) lie outside the sampled {d.name} range "
             f"{bounds[0]:.4g}..{bounds[1]:.4g} {d.unit} (largest: {d.name} = "
-            f"{worst[key]:.4g} {d.unit}{where}, {100 * worst['fraction']:.0f} % of the "
+            f"{worst[key]:.4g} {d.unit}{where}, {worst['fraction_abs_pct']:.0f} % of the "
             "total): the data barely constrain it — extend the sampling or read it as a bound",
         ))
     return found
@@ -242,9 +237,9 @@ def _range_checks(result: Result, threshold: float) -> list[Diagnostic]:
 def _where(result: Result, comp: dict[str, Any]) -> str:
     """`` at 4.71 ppm`` for a component on a chemical-shift axis, else empty."""
     for d in result.dims:
-        key = f"{d.name}_{_unit_key(d.unit)}"
-        if not d.inverted and d.unit == "ppm" and key in comp:
-            return f" at {comp[key]:.4g} ppm"
+        for key in (f"{d.name}_mean_ppm", f"{d.name}_ppm"):
+            if not d.inverted and d.unit == "ppm" and key in comp:
+                return f" at {comp[key]:.4g} ppm"
     return ""
 
 
