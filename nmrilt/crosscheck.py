@@ -91,7 +91,8 @@ class ExpFit:
     dof : int
         Points minus parameters.
     ok : bool
-        The optimiser converged and the covariance was finite.
+        The optimiser converged inside the bounds (two decades beyond the sampled range)
+        and the covariance is regular; otherwise the values are not determined by the data.
     """
 
     kernel: str
@@ -206,18 +207,26 @@ def fit_exponentials(t: np.ndarray, y: np.ndarray, kernel: str, n_exp: int = 1) 
         amp = col_sign * p[n_lin - n_exp:n_lin]
         return np.concatenate([_design(t, v, kernel), de * amp], axis=1)
 
+    # time constants bounded two decades beyond the sampled range: a fit that runs to a
+    # bound is undetermined by these data (ok=False) rather than a number
+    grid = _grid(t, kernel, 2)
+    lo = np.r_[np.full(n_lin, -np.inf), np.full(n_exp, np.log(grid[0] / 10.0))]
+    hi = np.r_[np.full(n_lin, np.inf), np.full(n_exp, np.log(grid[-1] * 10.0))]
     p0 = np.concatenate([c0, np.log(v0)])
-    sol = least_squares(lambda p: model(p) - yn, p0, jac=jac, method="lm", max_nfev=2000)
+    sol = least_squares(lambda p: model(p) - yn, p0, jac=jac, bounds=(lo, hi), method="trf",
+                        x_scale="jac", max_nfev=2000)
     p = sol.x
     rss_n = float(np.sum(sol.fun**2))
     dof = t.size - n_par
-    j = jac(p)
-    try:
-        cov = np.linalg.inv(j.T @ j) * (rss_n / dof)
+    at_bound = bool(np.any(np.isclose(p[n_lin:], lo[n_lin:], atol=1e-3))
+                    or np.any(np.isclose(p[n_lin:], hi[n_lin:], atol=1e-3)))
+    u, sv, vt = np.linalg.svd(jac(p), full_matrices=False)
+    if sv[-1] > 1e-10 * sv[0] and dof > 0:
+        cov = (vt.T / sv**2) @ vt * (rss_n / dof)
         se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-        ok = bool(sol.success and np.all(np.isfinite(se)))
-    except np.linalg.LinAlgError:
-        se, ok = np.full(n_par, np.inf), False
+    else:  # singular: some parameter is not determined by the data
+        se = np.full(n_par, np.nan)
+    ok = bool(sol.success and not at_bound and np.all(np.isfinite(se)))
     values = np.exp(p[n_lin:])
     values_se = values * se[n_lin:]  # delta method: d v = v d log v
     amps, amps_se = p[n_lin - n_exp:n_lin] * norm, se[n_lin - n_exp:n_lin] * norm
@@ -387,7 +396,8 @@ def crosscheck(result: Result) -> list[dict[str, Any]]:
     Columns (``<q>``: ``T1_s``, ``T2_s``, ``D_m2_per_s`` ...): ``region``, ``ppm_low``,
     ``ppm_high``, ``points``, ``ilt_<q>`` (main lobe of the inversion),
     ``mono_<q>``, ``mono_<q>_se``, ``mono_amplitude_au``, ``mono_amplitude_se_au``,
-    ``mono_offset_au``, ``mono_offset_se_au``, ``mono_rms_au``, ``ilt_vs_mono_pct``,
+    ``mono_offset_au``, ``mono_offset_se_au``, ``mono_ok`` (False: the fit ran to the
+    bounds or is singular: not determined), ``mono_rms_au``, ``ilt_vs_mono_pct``,
     ``bi_f_test_p``, ``bi_justified``, and when justified ``bi_<q>_1``/``_2`` with their
     ``_se`` and ``bi_amplitude_1_au``/``_2_au``.  A region whose fit fails gets
     ``error``.  Empty for results without one inverted dimension of a known kernel.
@@ -417,7 +427,7 @@ def crosscheck(result: Result) -> list[dict[str, Any]]:
             f"mono_{q}": float(m.values[0]), f"mono_{q}_se": float(m.values_se[0]),
             "mono_amplitude_au": float(m.amplitudes[0]),
             "mono_amplitude_se_au": float(m.amplitudes_se[0]),
-            "mono_offset_au": m.offset, "mono_offset_se_au": m.offset_se,
+            "mono_offset_au": m.offset, "mono_offset_se_au": m.offset_se, "mono_ok": m.ok,
             "mono_rms_au": float(np.sqrt(m.rss / s.t.size)),
             "ilt_vs_mono_pct": 100.0 * (s.ilt_value / float(m.values[0]) - 1.0),
             "bi_f_test_p": fits["f_p"], "bi_justified": fits["bi_justified"],

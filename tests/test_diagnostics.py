@@ -116,7 +116,9 @@ def test_implausible_first_order_phase(phase, flagged):
 
 def test_figure_carries_a_red_mark_only_with_warnings():
     def marks(result):
-        return [t.get_text() for t in make_figure(result).texts if "WARNING" in t.get_text()]
+        fig = make_figure(result)
+        texts = fig.texts  # supxlabel included
+        return [t.get_text() for t in texts if "WARNING" in t.get_text()]
 
     assert marks(_pseudo2d()) == []
     from dataclasses import replace

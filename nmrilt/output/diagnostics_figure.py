@@ -127,8 +127,8 @@ def diagnostics_figure(
                 mono = fit_exponentials(s.t, s.data, d.kernel, 1)
                 ax.plot(dense, _curve(mono, dense, d.kernel, MODELS), "--", color="tab:red",
                         lw=1, label="mono-exp")
-                title += (f", mono {_fmt(row[f'mono_{q}'])} ± "
-                          f"{_fmt(row[f'mono_{q}_se'])}")
+                title += (f", mono {_fmt(row[f'mono_{q}'])} ± {_fmt(row[f'mono_{q}_se'])}"
+                          if row.get("mono_ok") else ", mono not determined")
                 if row.get("bi_justified"):
                     bi = fit_exponentials(s.t, s.data, d.kernel, 2)
                     ax.plot(dense, _curve(bi, dense, d.kernel, MODELS), ":",
@@ -148,7 +148,7 @@ def diagnostics_figure(
 
 
 def _fmt(v: Any) -> str:
-    return f"{float(v):.4g}" if v is not None and np.isfinite(float(v)) else "-"
+    return f"{float(v):.3g}" if v is not None and np.isfinite(float(v)) else "-"
 
 
 def _curve(fit: Any, t: np.ndarray, kernel: str, models: Mapping[str, bool]) -> np.ndarray:

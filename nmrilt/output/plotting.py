@@ -294,14 +294,14 @@ def figure_slices(result: Result, norm, cmap, width_mm: float, height_mm: float)
 
 
 def mark_warnings(fig: Any, result: Result, font_size: float = 8.0) -> None:
-    """A small red note in the top-left corner when the result carries warnings
-    (codes from :mod:`nmrilt.diagnostics`; the full lines are in ``report.txt``)."""
+    """A small red note at the bottom left when the result carries warnings (codes from
+    :mod:`nmrilt.diagnostics`; the full lines are in ``report.txt``).  Drawn as the
+    figure's ``supxlabel`` so that the constrained layout makes room for it."""
     if not result.warnings:
         return
     codes = sorted({w.split(":", 1)[0] for w in result.warnings})
-    fig.text(0.005, 0.995, f"WARNING ({len(result.warnings)}): {', '.join(codes)} "
-             "- see report.txt", color="red", ha="left", va="top",
-             fontsize=0.8 * font_size, parse_math=False)
+    fig.supxlabel(f"WARNING ({len(result.warnings)}): {', '.join(codes)} - see report.txt",
+                  color="red", x=0.01, ha="left", fontsize=0.8 * font_size, parse_math=False)
 
 
 def make_figure(
