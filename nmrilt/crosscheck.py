@@ -220,7 +220,7 @@ def fit_exponentials(t: np.ndarray, y: np.ndarray, kernel: str, n_exp: int = 1) 
     dof = t.size - n_par
     at_bound = bool(np.any(np.isclose(p[n_lin:], lo[n_lin:], atol=1e-3))
                     or np.any(np.isclose(p[n_lin:], hi[n_lin:], atol=1e-3)))
-    u, sv, vt = np.linalg.svd(jac(p), full_matrices=False)
+    _, sv, vt = np.linalg.svd(jac(p), full_matrices=False)
     if sv[-1] > 1e-10 * sv[0] and dof > 0:
         cov = (vt.T / sv**2) @ vt * (rss_n / dof)
         se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
