@@ -150,7 +150,7 @@ def attempt(
     except Exception as exc:  # one bad data set must not stop the others
         log.debug("failure in %s", expdir, exc_info=True)
         return Outcome(expdir, describe_error(exc), elapsed_s=time.perf_counter() - t0)
-    notes = tuple(result.parameters.get("warnings", ()))
+    notes = tuple(result.warnings)
     return Outcome(expdir, None, notes, time.perf_counter() - t0)
 
 

@@ -11,6 +11,9 @@ Exit codes (also in docs/cli.md):
 3    output error: result exists (use --force), output folder not writable (use --out)
 4    unexpected internal error (a bug: one line on stderr, the traceback in a log file,
      see :mod:`nmrilt.crashlog`)
+5    --strict: finished, but with warnings (diagnostics of the result: not converged,
+     residuals beyond the noise model, component outside the sampled range,
+     implausible phase; or reading/processing warnings) — see :mod:`nmrilt.diagnostics`
 130  interrupted (Ctrl-C / SIGTERM)
 ===  ==========================================================================
 """
@@ -30,6 +33,8 @@ from .errors import ConfigError, NmriltError, OutputError, ResultFileError
 from .readers.experiment import USER_KINDS
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_OUTPUT, EXIT_BUG, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+#: ``--strict``: every experiment finished, but at least one result carries warnings.
+EXIT_WARNINGS = 5
 
 
 def _parse_set(items: list[str]) -> dict[str, Any]:
@@ -72,6 +77,10 @@ def _common(p: argparse.ArgumentParser, out_help: str) -> None:
     p.add_argument("--topspin", action="store_true",
                    help="Bruker: also write the map as a TopSpin processed dataset pdata/<N> "
                         "(N: nmrilt's own procno or the first free one >= 999)")
+    p.add_argument("--strict", action="store_true",
+                   help=f"exit with code {EXIT_WARNINGS} when a result carries warnings "
+                        "(not converged, residuals beyond the noise model, component outside "
+                        "the sampled range, implausible phase); results are written anyway")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Signed inverse Laplace transforms of NMR relaxation/diffusion "
                     "experiments; results are written beside the raw data.",
         epilog="Exit codes: 0 ok, 1 some experiments failed, 2 usage/input error, "
-               "3 output error (exists / not writable), 4 internal error, 130 interrupted.",
+               "3 output error (exists / not writable), 4 internal error, "
+               f"{EXIT_WARNINGS} warnings with --strict, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"nmrilt {__version__}")
     parser.add_argument("-q", "--quiet", action="store_true",
@@ -161,7 +171,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
               f"{result.iterations} iterations)")
         if result.topspin is not None:
             print(f"{args.expdir}: TopSpin view in {result.topspin}")
-    return EXIT_OK
+        if result.warnings:
+            print(f"{args.expdir}: {len(result.warnings)} warning(s), see "
+                  f"{result.path}/report.txt")
+    return _strict_code(args, bool(result.warnings))
+
+
+def _strict_code(args: argparse.Namespace, warned: bool) -> int:
+    """EXIT_WARNINGS under --strict when something warned, else EXIT_OK."""
+    return EXIT_WARNINGS if getattr(args, "strict", False) and warned else EXIT_OK
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
@@ -172,7 +190,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
                     **_settings(args))
     if not args.quiet or summary.failed:
         print(summary.text(), file=sys.stderr if summary.failed else sys.stdout)
-    return EXIT_OK if summary.ok else EXIT_FAILED
+    return _strict_code(args, bool(summary.warnings)) if summary.ok else EXIT_FAILED
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
@@ -184,8 +202,8 @@ def _cmd_watch(args: argparse.Namespace) -> int:
                     state_file=args.state, progress=not args.quiet, **_settings(args))
     if not args.quiet:
         print(f"{len(summary.done)} processed, {len(summary.failed)} failed "
-              f"in {summary.polls} polls")
-    return EXIT_OK if summary.ok else EXIT_FAILED
+              f"in {summary.polls} polls, {len(summary.warnings)} with warnings")
+    return _strict_code(args, bool(summary.warnings)) if summary.ok else EXIT_FAILED
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ from .output.files import (
     checksums,
     umask,
     write_manifest,
+    write_text,
 )
 from .output.hdf5 import read_result, write_h5
 from .output.report import write_peaks_csv, write_report
@@ -44,7 +45,7 @@ from .staging import clean_stale, make_staging, publish
 
 log = logging.getLogger(__name__)
 
-__all__ = ["OUTPUT_NAME", "RESULT_FILE", "is_finished", "output_dir", "replot", "run"]
+__all__ = ["OUTPUT_NAME", "RESULT_FILE", "diagnose", "is_finished", "output_dir", "replot", "run"]
 
 
 def output_dir(expdir: str | Path, out: str | Path | None = None) -> Path:
@@ -103,19 +104,57 @@ def _publish(staging: Path, outdir: Path, force: bool) -> None:
     publish(staging, outdir, exists, umask())
 
 
-def write_outputs(result: Result, folder: Path, output: _config.OutputSettings) -> list[Path]:
-    """Write every result file into ``folder`` (each one atomically)."""
+def diagnose(result: Result, threshold: float = 0.15, name: str = "") -> Result:
+    """``result`` with the failed checks of :func:`nmrilt.diagnostics.check` appended to its
+    warnings, each also logged (stderr, even with ``-q``)."""
+    from .diagnostics import check
+
+    found = check(result, threshold)
+    for d in found:
+        log.warning("%s: %s", name or result.source, d)
+    if not found:
+        return result
+    return replace(result, warnings=result.warnings + tuple(str(d) for d in found))
+
+
+def write_outputs(
+    result: Result,
+    folder: Path,
+    output: _config.OutputSettings,
+    spectrum: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[Path]:
+    """Write every result file into ``folder`` (each one atomically).
+
+    Besides ``result.h5``, ``peaks.csv``, ``report.txt`` and the map: the exponential
+    cross-check (:mod:`nmrilt.crosscheck`) as ``crosscheck.csv``, as columns of
+    ``peaks.csv`` and as ``diagnostics.png/pdf`` (``spectrum``: the phased reference
+    spectrum for its top panel, see
+    :func:`nmrilt.output.diagnostics_figure.reference_spectrum`).
+    """
+    from .crosscheck import crosscheck, crosscheck_csv, peak_columns
+    from .output.diagnostics_figure import plot_diagnostics
     from .output.plotting import plot_result
 
     folder = Path(folder)
+    table = crosscheck(result)
+
+    def xcheck(res: Result, rows: list) -> list:
+        return peak_columns(res, rows, table)
+
     files = [
         write_h5(result, folder / RESULT_FILE),
-        write_peaks_csv(result, folder / "peaks.csv", output.peak_threshold),
+        write_peaks_csv(result, folder / "peaks.csv", output.peak_threshold,
+                        extra_columns={"crosscheck": xcheck}),
         write_report(result, folder / "report.txt", output.peak_threshold),
     ]
-    table = write_map_table(result, folder, output.map_table)
-    files += [table] if table is not None else []
-    files += plot_result(result, folder, **output.to_dict())
+    map_file = write_map_table(result, folder, output.map_table)
+    files += [map_file] if map_file is not None else []
+    if table:
+        files.append(write_text(folder / "crosscheck.csv", crosscheck_csv(table)))
+    opts = output.to_dict()
+    files += plot_result(result, folder, **opts)
+    if table:
+        files += plot_diagnostics(result, folder, table, spectrum, **opts)
     return files
 
 
@@ -197,8 +236,12 @@ def run(
             log.warning("%s: %s", expdir, note)
         sums = checksums(exp.files, expdir if expdir.is_dir() else expdir.parent)
         result = from_inversion(problem, inversion, resolved.to_dict(), sums, notes)
+        result = diagnose(result, resolved.output.peak_threshold, str(expdir))
         staging = _staging_dir(outdir)  # late: a killed run leaves it for the shortest time
-        write_outputs(result, staging, resolved.output)
+        from .output.diagnostics_figure import reference_spectrum
+
+        reference = reference_spectrum(exp, resolved, problem.choices)
+        write_outputs(result, staging, resolved.output, reference)
         write_manifest(staging, __version__)
         _publish(staging, outdir, force)
     finally:

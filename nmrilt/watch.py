@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import readers
-from .batch import find_experiments, out_for, run_one
+from .batch import attempt, find_experiments, out_for
 from .errors import NmriltError
 from .output.files import write_text
 from .pipeline import is_finished, output_dir
@@ -66,6 +66,8 @@ class WatchSummary:
     done: list[Path] = field(default_factory=list)
     failed: dict[Path, str] = field(default_factory=dict)
     polls: int = 0
+    #: Warnings of each processed experiment that had any (diagnostics included).
+    warnings: dict[Path, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -155,12 +157,17 @@ def watch(
                 continue
             if not readers.acquisition_complete(expdir) and now - first[1] < stale_after_s:
                 continue
-            error = run_one(expdir, dest, config, False, settings)
+            outcome = attempt(expdir, dest, config, False, settings)
+            error = outcome.error
             entry = {"signature": sig, "time": datetime.now(timezone.utc).isoformat()}
             if error is None:
                 summary.done.append(expdir)
                 entry["status"] = "done"
                 line = f"{expdir}: ok"
+                if outcome.warnings:
+                    summary.warnings[expdir] = list(outcome.warnings)
+                    entry["warnings"] = len(outcome.warnings)
+                    line += f", {len(outcome.warnings)} warning(s)"
             else:
                 summary.failed[expdir] = error
                 entry.update(status="failed", error=error)

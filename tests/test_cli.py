@@ -73,7 +73,8 @@ def test_batch_processes_all_good_ones_despite_a_corrupt_one(tree, capsys):
     for name in SMALL:
         out = tree / "user" / name / "nmrilt"
         assert {p.name for p in out.iterdir()} == {"result.h5", "peaks.csv", "report.txt",
-                                                   "map.csv", "map.png", ".nmrilt-result.json"}
+                                                   "map.csv", "map.png", ".nmrilt-result.json",
+                                                   "crosscheck.csv", "diagnostics.png"}
         assert all(p.stat().st_size > 0 for p in out.iterdir())
     assert "FAILED" in captured.err and "corrupt" in captured.err
     assert "3 done, 0 skipped" in captured.out + captured.err

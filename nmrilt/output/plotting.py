@@ -270,6 +270,17 @@ _LAYOUTS = {"1d": figure_1d, "map": figure_map, "pseudo2d": figure_pseudo2d,
             "slices": figure_slices}
 
 
+def mark_warnings(fig: Any, result: Result, font_size: float = 8.0) -> None:
+    """A small red note at the bottom left when the result carries warnings (codes from
+    :mod:`nmrilt.diagnostics`; the full lines are in ``report.txt``).  Drawn as the
+    figure's ``supxlabel`` so that the constrained layout makes room for it."""
+    if not result.warnings:
+        return
+    codes = sorted({w.split(":", 1)[0] for w in result.warnings})
+    fig.supxlabel(f"WARNING ({len(result.warnings)}): {', '.join(codes)} - see report.txt",
+                  color="red", x=0.01, ha="left", fontsize=0.8 * font_size, parse_math=False)
+
+
 def make_figure(
     result: Result,
     width_mm: float = 170.0,
@@ -323,6 +334,7 @@ def make_figure(
         _LAYOUTS[kind](result, fig, gs, norm, cmap, vmax, opts)
         if title:
             fig.suptitle(plain(_title(result.source)), fontsize=font_size)
+        mark_warnings(fig, result, font_size)
     return fig
 
 

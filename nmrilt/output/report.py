@@ -110,7 +110,7 @@ def report_text(result: Result, threshold: float = 0.15) -> str:
     for k, v in p.get("choices", {}).items():
         lines.append(f"  {k}: {json.dumps(rounded(jsonable(v)))}")
     if result.warnings:
-        lines += ["", "warnings:"] + [f"  {w}" for w in result.warnings]
+        lines += ["", "warnings:"] + [f"WARNING: {w}" for w in result.warnings]
     listed, minor = components(result, threshold, with_minor=True)
     cover = coverage(result, listed + minor)
     lines += ["", (f"components (connected |g| > {SUPPORT_FRACTION:g} max|g| of their ppm "
