@@ -13,10 +13,10 @@ from ..errors import ProcessingError
 from ..model import Dimension, Problem
 from ..readers import Experiment
 from ..runs import true_runs
+from .detection import DETECTION_SCALES, detect_regions, kernel_basis, wide_mask
 from .kinds import KERNEL_LABELS, choose_kernels, tau_grid_for
 from .noise import MAD_TO_SIGMA, estimate_noise, sum_noise_factor
 from .phase import phase_spectra
-from .detection import DETECTION_SCALES, detect_regions, wide_mask
 from .regions import signal_mask, subtract_baseline
 from .shift import shift_dimension
 from .spectrum import spectrum
@@ -48,10 +48,11 @@ def from_spectra(
     real, sigma1, how = _baseline_and_noise(raw, phased, ppm, mask, s, window, exp.source)
     # second pass: regions on all the evidence (detection.py); baseline and noise again
     # away from them, then the final regions with the final noise
-    regions = detect_regions(real.reshape(-1, n), sigma1, threshold, window)
+    basis = _kernel_basis(indirect, kernels, s)
+    regions = detect_regions(real.reshape(-1, n), sigma1, threshold, window, basis=basis)
     mask = mask | wide_mask(regions, n)
     real, sigma1, how = _baseline_and_noise(raw, phased, ppm, mask, s, window, exp.source)
-    regions = detect_regions(real.reshape(-1, n), sigma1, threshold, window)
+    regions = detect_regions(real.reshape(-1, n), sigma1, threshold, window, basis=basis)
     regions = _above_fraction(regions, real.reshape(-1, n)[strongest], float(s.min_peak_fraction))
     mask = mask | wide_mask(regions, n)
     choices["signal_ppm"] = [
@@ -92,6 +93,21 @@ def _baseline_and_noise(
     if not np.isfinite(sigma1) or sigma1 <= 0:
         raise ProcessingError(f"{source}: noise estimate is {sigma1}; data may be empty")
     return real, sigma1, how
+
+
+def _kernel_basis(indirect: tuple, kernels: list[str], s: ProcessingSettings):
+    """Kernel subspace of the increments for the local noise test (None: not testable)."""
+    from ..solver.kernels import resolve_kernel
+
+    mats = []
+    for ax, k in zip(indirect, kernels):
+        t = np.asarray(ax.values, float)
+        if k == "identity":
+            mats.append(np.eye(t.size))
+            continue
+        tau, _ = tau_grid_for(t, k, s)
+        mats.append(resolve_kernel(k).matrix(t, tau))
+    return kernel_basis(mats)
 
 
 def _above_fraction(
