@@ -74,8 +74,9 @@ class ProcessingSettings:
     #: A point is signal when the strongest row exceeds this many noise sigmas.
     signal_threshold: float = 6.0
     #: Peaks lower than this fraction of the highest one open no signal region of their
-    #: own (shift_mode = "points", crop = "auto"; set crop to keep them).
-    min_peak_fraction: float = 0.05
+    #: own (shift_mode = "points", crop = "auto"); 0: every peak above signal_threshold
+    #: (absolute signal-to-noise, nmrilt.processing.detection) is kept.
+    min_peak_fraction: float = 0.0
     #: Adjacent points (within a region) summed so that at most this many remain (0: no
     #: limit); "auto": 4608 data values / number of increments (at least 16), so that the
     #: bundled pseudo-3D example (144 increments: 32) runs in < 20 s.

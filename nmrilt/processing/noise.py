@@ -156,3 +156,32 @@ def sum_noise_factor(window: np.ndarray | None, counts: np.ndarray) -> np.ndarra
         d2 = (np.sin(np.pi * j * m / n) / np.sin(np.pi * j / n)) ** 2
         out.append(np.sqrt((w2[0] * m**2 + np.sum(w2[1:] * d2)) / np.sum(w2)))
     return np.array(out)
+
+
+def noise_autocorrelation(window: np.ndarray | None, n: int, max_lag: int) -> np.ndarray:
+    """Correlation of the real-part noise of spectrum points ``0 .. max_lag`` apart.
+
+    With a time-domain window ``w`` the noise covariance of points ``l`` apart is
+    ``Re(sum_j w_j^2 exp(2 pi i j l / n)) / sum_j w_j^2``; white noise (None): 1, 0, 0 ...
+    """
+    rho = np.zeros(max_lag + 1)
+    if window is None:
+        rho[0] = 1.0
+        return rho
+    w2 = np.asarray(window, float) ** 2
+    full = np.real(np.fft.fft(w2)) / np.sum(w2)
+    k = min(max_lag + 1, full.size)
+    rho[:k] = full[:k]
+    return rho
+
+
+def filter_noise_factor(kernel: np.ndarray, rho: np.ndarray) -> float:
+    """Noise sigma of ``sum_i k_i x_i`` over adjacent points, in units of one point's.
+
+    ``rho`` is the noise autocorrelation (:func:`noise_autocorrelation`, or measured).
+    """
+    kernel = np.asarray(kernel, float)
+    acf = np.correlate(kernel, kernel, mode="full")  # lags -(L-1) .. L-1
+    lags = np.abs(np.arange(-(kernel.size - 1), kernel.size))
+    r = np.where(lags < rho.size, rho[np.minimum(lags, rho.size - 1)], 0.0)
+    return float(np.sqrt(max(float(acf @ r), 1e-300)))

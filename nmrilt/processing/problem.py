@@ -13,10 +13,11 @@ from ..errors import ProcessingError
 from ..model import Dimension, Problem
 from ..readers import Experiment
 from ..runs import true_runs
+from .detection import DETECTION_SCALES, detect_regions, kernel_basis, wide_mask
 from .kinds import KERNEL_LABELS, choose_kernels, tau_grid_for
 from .noise import MAD_TO_SIGMA, estimate_noise, sum_noise_factor
 from .phase import phase_spectra
-from .regions import signal_mask, signal_regions, subtract_baseline
+from .regions import signal_mask, subtract_baseline
 from .shift import shift_dimension
 from .spectrum import spectrum
 
@@ -37,29 +38,33 @@ def from_spectra(
         choices["phase"] = {"method": "none (processed spectra)"}
     else:
         phased = phase_spectra(spec, s, choices, indirect, kernels)
-    real = np.ascontiguousarray(phased.real)
-    n = real.shape[-1]
-    rows = real.reshape(-1, n)
+    raw = np.ascontiguousarray(phased.real)
+    n = raw.shape[-1]
+    rows = raw.reshape(-1, n)
     strongest = int(np.argmax(np.sum(rows**2, axis=1)))
-    mask = signal_mask(rows[strongest], float(s.signal_threshold))
-    free = ~mask
+    threshold = float(s.signal_threshold)
+    # first pass: single points of the strongest row (robust, may miss weak broad signal)
+    mask = signal_mask(rows[strongest], threshold)
+    real, sigma1, how = _baseline_and_noise(raw, phased, ppm, mask, s, window, exp.source)
+    # second pass: regions on all the evidence (detection.py); baseline and noise again
+    # away from them, then the final regions with the final noise
+    basis = _kernel_basis(indirect, kernels, s)
+    regions = detect_regions(real.reshape(-1, n), sigma1, threshold, window, basis=basis)
+    mask = mask | wide_mask(regions, n)
+    real, sigma1, how = _baseline_and_noise(raw, phased, ppm, mask, s, window, exp.source)
+    regions = detect_regions(real.reshape(-1, n), sigma1, threshold, window, basis=basis)
+    regions = _above_fraction(regions, real.reshape(-1, n)[strongest], float(s.min_peak_fraction))
+    mask = mask | wide_mask(regions, n)
     choices["signal_ppm"] = [
         [round(float(ppm[a]), 4), round(float(ppm[b - 1]), 4)] for a, b in true_runs(mask)
     ]
-    if s.baseline != "none" and free.sum() >= MIN_BASELINE_POINTS:
-        order = 0 if s.baseline == "constant" else 1
-        real = subtract_baseline(rows, free, order).reshape(real.shape)
     choices["baseline"] = s.baseline
-    if s.noise_sigma > 0:
-        sigma1, how = float(s.noise_sigma), "given (processing.noise_sigma)"
-    else:
-        sigma1, how = estimate_noise(phased, real, ppm, free, s, window)
-    if not np.isfinite(sigma1) or sigma1 <= 0:
-        raise ProcessingError(f"{exp.source}: noise estimate is {sigma1}; data may be empty")
     choices["noise"] = {"method": how, "sigma_per_point": sigma1}
-    strong_row = real.reshape(-1, n)[strongest]
-    regions = signal_regions(strong_row, sigma1, float(s.signal_threshold),
-                             float(s.min_peak_fraction))
+    choices["detection"] = (
+        f"absolute SNR: {threshold:g}-sigma test of {'/'.join(map(str, DETECTION_SCALES))}"
+        "-point sums over all increments (largest increment left out), "
+        f"{len(regions)} region(s)"
+    )
     data, axis_ppm, counts = shift_dimension(real, ppm, mask, regions, s, choices)
     scale = sigma1 * sum_noise_factor(window, counts)
     if axis_ppm is not None and axis_ppm.size > 1:
@@ -69,6 +74,50 @@ def from_spectra(
     if axis_ppm is not None:
         data = data[..., 0]
     return data, None, np.asarray(float(scale.ravel()[0])), sigma1
+
+
+def _baseline_and_noise(
+    raw: np.ndarray, phased: np.ndarray, ppm: np.ndarray, mask: np.ndarray,
+    s: ProcessingSettings, window: np.ndarray | None, source: object = "",
+) -> tuple[np.ndarray, float, str]:
+    """Baseline subtracted away from ``mask``; the noise sigma of one point and its method."""
+    n = raw.shape[-1]
+    free = ~mask
+    real = raw
+    if s.baseline != "none" and free.sum() >= MIN_BASELINE_POINTS:
+        order = 0 if s.baseline == "constant" else 1
+        real = subtract_baseline(raw.reshape(-1, n), free, order).reshape(raw.shape)
+    if s.noise_sigma > 0:
+        return real, float(s.noise_sigma), "given (processing.noise_sigma)"
+    sigma1, how = estimate_noise(phased, real, ppm, free, s, window)
+    if not np.isfinite(sigma1) or sigma1 <= 0:
+        raise ProcessingError(f"{source}: noise estimate is {sigma1}; data may be empty")
+    return real, sigma1, how
+
+
+def _kernel_basis(indirect: tuple, kernels: list[str], s: ProcessingSettings):
+    """Kernel subspace of the increments for the local noise test (None: not testable)."""
+    from ..solver.kernels import resolve_kernel
+
+    mats = []
+    for ax, k in zip(indirect, kernels):
+        t = np.asarray(ax.values, float)
+        if k == "identity":
+            mats.append(np.eye(t.size))
+            continue
+        tau, _ = tau_grid_for(t, k, s)
+        mats.append(resolve_kernel(k).matrix(t, tau))
+    return kernel_basis(mats)
+
+
+def _above_fraction(
+    regions: list[tuple[int, int]], row: np.ndarray, fraction: float
+) -> list[tuple[int, int]]:
+    """Regions whose peak reaches ``fraction`` of the highest (``min_peak_fraction``; 0: all)."""
+    if fraction <= 0 or not regions:
+        return regions
+    peaks = np.array([np.abs(row[a:b]).max() for a, b in regions])
+    return [r for r, p in zip(regions, peaks) if p >= fraction * peaks.max()]
 
 
 def from_intensities(exp: Experiment, s: ProcessingSettings, choices: dict) -> tuple:
