@@ -177,7 +177,10 @@ def detect_regions(
         # amplitudes against the global noise: a strong line's own misfit must not make
         # its ringing look relatively strong
         raw[w] = amp[w] if basis is None else scale_evidence(rows, sigma, rho, w)[1]
-        dev[w][:edge] = dev[w][n - edge:] = -np.inf
+        # a top hat spans 3 w points: where its flanks run past the usable window they
+        # are zero-padded and a baseline offset no longer cancels (edge false positives)
+        reach = edge + (3 * w) // 2 + 1
+        dev[w][:reach] = dev[w][max(reach, n - reach):] = -np.inf
     # regions extend on plain 3-point sums (a line's tails, not its curvature)
     ext_dev, ext_amp = scale_evidence(rows, sigma, rho, EXTEND_BOX, False, basis)
 
