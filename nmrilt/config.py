@@ -86,6 +86,10 @@ class ProcessingSettings:
     noise_region: tuple[float, ...] = ()
     #: A known noise sigma per spectrum point (or per intensity); 0: estimate it.
     noise_sigma: float = 0.0
+    #: "auto": per-column noise sigma^2 = thermal (a + (epsilon A)^2), a and epsilon from the
+    #: misfit of the columns (nmrilt.processing.noise_model; the identity on white-noise
+    #: data); "thermal": the thermal estimate alone.
+    noise_model: str = "auto"
     #: Per indirect dimension, slowest first; empty: from the experiment kind.
     kernels: tuple[str, ...] = ()
     #: Tau grid: extend_decades beyond the sampled range at each end, points_per_decade

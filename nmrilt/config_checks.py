@@ -32,6 +32,7 @@ _CHOICES = {
     "baseline": ("none", "constant", "linear"),
     "shift_mode": ("points", "regions", "sum"),
     "noise": ("auto", "imaginary", "region"),
+    "noise_model": ("auto", "thermal"),
 }
 
 

@@ -16,6 +16,7 @@ from ..runs import true_runs
 from .detection import DETECTION_SCALES, detect_regions, kernel_basis, wide_mask
 from .kinds import KERNEL_LABELS, choose_kernels, tau_grid_for
 from .noise import MAD_TO_SIGMA, estimate_noise, sum_noise_factor
+from .noise_model import fit_noise_model
 from .phase import phase_spectra
 from .regions import signal_mask, subtract_baseline
 from .shift import shift_dimension
@@ -108,6 +109,34 @@ def _kernel_basis(indirect: tuple, kernels: list[str], s: ProcessingSettings):
         tau, _ = tau_grid_for(t, k, s)
         mats.append(resolve_kernel(k).matrix(t, tau))
     return kernel_basis(mats)
+
+
+def _apply_noise_model(
+    data: np.ndarray, scale: np.ndarray, dims: list[Dimension], t: list[np.ndarray],
+    taus: list[np.ndarray], s: ProcessingSettings, choices: dict,
+) -> np.ndarray:
+    """``scale`` times the per-column factors of the real-data noise model
+    (:mod:`nmrilt.processing.noise_model`; one inverted dimension first, then at most a
+    chemical-shift axis)."""
+    from ..solver.kernels import resolve_kernel
+
+    inverted = [i for i, d in enumerate(dims) if d.kernel != "identity"]
+    if s.noise_model != "auto" or s.noise_sigma > 0:
+        choices["noise_model"] = {"applied": False, "why": f"processing.noise_model = {s.noise_model!r}"
+                                  if s.noise_model != "auto" else "noise_sigma given"}
+        return scale
+    if inverted != [0] or data.ndim > 2:
+        choices["noise_model"] = {"applied": False,
+                                  "why": "estimated for one inverted dimension (+ shift) only"}
+        return scale
+    y = (data / scale).reshape(data.shape[0], -1)
+    factors, info = fit_noise_model(y, np.asarray(t[0], float), np.asarray(taus[0], float),
+                                    resolve_kernel(dims[0].kernel).matrix)
+    choices["noise_model"] = info
+    if not info.get("applied"):
+        return scale
+    log.info("noise model: thermal x %.3g, epsilon %.3g", info["thermal_factor"], info["epsilon"])
+    return scale * factors.reshape((1,) * (data.ndim - 1) + (-1,)) if data.ndim > 1 else scale * factors[0]
 
 
 def _above_fraction(
@@ -209,6 +238,9 @@ def process(
         "nmrilt.solver.grids.tau_grid: sampled range (1/b for diffusion) widened by "
         "extend_decades at each end, points_per_decade, density lowered to at most max_tau_points"
     )
+    if spectral:
+        scale = _apply_noise_model(np.asarray(data, float), np.asarray(scale, float), dims,
+                                   t, taus, s, choices)
     meta = {k: v for k, v in exp.meta.items() if k != "raw"}
     scaled = np.asarray(data, float) / scale
     log.info("processed %s: data %s, noise sigma %.4g", exp.source, scaled.shape, sigma1)
