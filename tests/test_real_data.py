@@ -11,8 +11,8 @@ import shutil
 
 import numpy as np
 import pytest
-
 from conftest import SHARED_DATASETS, shared_dataset
+
 from nmrilt.output.hdf5 import read_result
 from nmrilt.pipeline import run
 
