@@ -22,6 +22,7 @@ pytestmark = pytest.mark.shared
 FLOOR = {
     "nmrtools_project_t2": 6,
     "nmrtools_xste_diffusion": 2,
+    "dnplab_15n_t1_304": 1,
     "dnplab_t1_28": 1,
     "dnplab_t1_29": 1,
 }
