@@ -90,6 +90,9 @@ class Problem:
         Raw files read.
     meta : dict
         Experiment metadata without the vendor dictionaries.
+    spectrum : tuple of numpy.ndarray or None
+        ``(ppm, real phased spectrum)`` of the strongest increment as processing saw it
+        (the diagnostics figure draws it); None without a spectral axis.
     """
 
     data: np.ndarray
@@ -104,6 +107,7 @@ class Problem:
     kind: str = "unknown"
     files: tuple[Path, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict)
+    spectrum: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def ndim(self) -> int:

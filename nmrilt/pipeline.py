@@ -128,8 +128,7 @@ def write_outputs(
     Besides ``result.h5``, ``peaks.csv``, ``report.txt`` and the map: the exponential
     cross-check (:mod:`nmrilt.crosscheck`) as ``crosscheck.csv``, as columns of
     ``peaks.csv`` and as ``diagnostics.png/pdf`` (``spectrum``: the phased reference
-    spectrum for its top panel, see
-    :func:`nmrilt.output.diagnostics_figure.reference_spectrum`).
+    spectrum for its top panel, :attr:`nmrilt.model.Problem.spectrum`).
     """
     from .crosscheck import crosscheck, crosscheck_csv, peak_columns
     from .output.diagnostics_figure import plot_diagnostics
@@ -238,10 +237,7 @@ def run(
         result = from_inversion(problem, inversion, resolved.to_dict(), sums, notes)
         result = diagnose(result, resolved.output.peak_threshold, str(expdir))
         staging = _staging_dir(outdir)  # late: a killed run leaves it for the shortest time
-        from .output.diagnostics_figure import reference_spectrum
-
-        reference = reference_spectrum(exp, resolved, problem.choices)
-        write_outputs(result, staging, resolved.output, reference)
+        write_outputs(result, staging, resolved.output, problem.spectrum)
         write_manifest(staging, __version__)
         _publish(staging, outdir, force)
     finally:

@@ -24,41 +24,11 @@ from .files import atomic_path
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MAX_PANELS", "diagnostics_figure", "plot_diagnostics", "reference_spectrum"]
+__all__ = ["MAX_PANELS", "diagnostics_figure", "plot_diagnostics"]
 
 #: At most this many region panels (the regions with the largest signal).
 MAX_PANELS = 12
 _MM = 25.4
-
-
-def reference_spectrum(exp: Any, settings: Any, choices: Mapping[str, Any]) -> tuple | None:
-    """The phased real spectrum of the strongest increment, as processing saw it.
-
-    Rebuilt from the experiment with the recorded phase (``choices["phase"]``); None when
-    the experiment has no spectral axis or anything fails (the figure then falls back to
-    the result's own columns).
-
-    Returns
-    -------
-    (ppm, spectrum) : tuple of numpy.ndarray, or None
-    """
-    try:
-        from ..processing.phase import phase_shift
-        from ..processing.spectrum import spectrum
-
-        if exp.axes[-1].role not in ("direct", "chemical_shift"):
-            return None
-        s = getattr(settings, "processing", settings)
-        spec, ppm, _ = spectrum(exp, s, {})
-        rows = spec.reshape(-1, spec.shape[-1])
-        row = rows[int(np.argmax(np.sum(np.abs(rows) ** 2, axis=1)))]
-        phase = choices.get("phase", {})
-        if "p0_deg" in phase:
-            row = phase_shift(row, float(phase["p0_deg"]), float(phase.get("p1_deg", 0.0)))
-        return np.asarray(ppm, float), np.asarray(row.real, float)
-    except Exception as exc:  # noqa: BLE001 - a missing panel must not cost the results
-        log.debug("diagnostics figure: no reference spectrum (%s)", exc)
-        return None
 
 
 def _columns_spectrum(result: Result) -> tuple[np.ndarray, np.ndarray] | None:

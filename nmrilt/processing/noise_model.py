@@ -76,11 +76,15 @@ def column_misfit(
     n = y.shape[1]
     best = np.full(n, np.inf)
     th1, th2 = np.full(n, grid[0]), np.full(n, grid[0])
-    for i in range(grid.size):
+    ones = np.ones((y.shape[0], 1))
+    for i in range(grid.size):  # one basis for all columns: an orthogonal projection
         for j in range(i, grid.size):
-            r = _rss_pair(y, np.repeat(kg[:, [i]], n, 1), np.repeat(kg[:, [j]], n, 1))
-            better = r < best
-            best[better], th1[better], th2[better] = r[better], grid[i], grid[j]
+            q, _ = np.linalg.qr(np.hstack([kg[:, [i]], kg[:, [j]], ones]) if j > i
+                                else np.hstack([kg[:, [i]], ones]))
+            r = y - q @ (q.T @ y)
+            rss = np.einsum("ij,ij->j", r, r)
+            better = rss < best
+            best[better], th1[better], th2[better] = rss[better], grid[i], grid[j]
     # damped Newton steps in (log tau1, log tau2) per column, on a finite-difference
     # gradient and Hessian of the variable-projection misfit: the valleys of a long time
     # constant against the constant are narrow and diagonal, a pattern search stalls there
@@ -89,8 +93,8 @@ def column_misfit(
         f = {}
         for d1 in (-1, 0, 1):
             for d2 in (-1, 0, 1):
-                f[d1, d2] = _rss_pair(y, _columns(kernel_matrix, t, th1 + d1 * h),
-                                      _columns(kernel_matrix, t, th2 + d2 * h))
+                f[d1, d2] = _rss_pair(y, kernel_matrix(t, 10.0 ** (th1 + d1 * h)),
+                                      kernel_matrix(t, 10.0 ** (th2 + d2 * h)))
         g1 = (f[1, 0] - f[-1, 0]) / (2 * h)
         g2 = (f[0, 1] - f[0, -1]) / (2 * h)
         h11 = (f[1, 0] - 2 * f[0, 0] + f[-1, 0]) / h**2
@@ -111,7 +115,7 @@ def column_misfit(
         s2 = np.where(ok, -(h11 * g2 - h12 * g1) / safe, 0.0)
         lim = np.maximum(np.hypot(s1, s2) / (4 * h), 1.0)
         n1, n2 = np.clip(th1 + s1 / lim, lo, hi), np.clip(th2 + s2 / lim, lo, hi)
-        rn = _rss_pair(y, _columns(kernel_matrix, t, n1), _columns(kernel_matrix, t, n2))
+        rn = _rss_pair(y, kernel_matrix(t, 10.0**n1), kernel_matrix(t, 10.0**n2))
         take = rn < cand_r
         cand1, cand2, cand_r = np.where(take, n1, cand1), np.where(take, n2, cand2), np.minimum(rn, cand_r)
         moved = cand_r < f[0, 0] * (1 - 1e-12)
@@ -119,11 +123,6 @@ def column_misfit(
         best = np.minimum(best, np.minimum(cand_r, f[0, 0]))
         h = np.where(moved, h, h / 2)  # no progress: look closer
     return best
-
-
-def _columns(kernel_matrix, t: np.ndarray, log_tau: np.ndarray) -> np.ndarray:
-    """Kernel column for each column's own time constant: shape (m, n)."""
-    return kernel_matrix(t, 10.0**log_tau)
 
 
 def fit_noise_model(

@@ -31,8 +31,9 @@ MIN_BASELINE_POINTS = 8
 
 def from_spectra(
     exp: Experiment, s: ProcessingSettings, indirect: tuple, kernels: list[str], choices: dict
-) -> tuple[np.ndarray, Dimension | None, np.ndarray, float]:
-    """Steps 1-5 for FIDs or spectra: (data, chemical-shift dimension, scale, sigma)."""
+) -> tuple[np.ndarray, Dimension | None, np.ndarray, float, tuple[np.ndarray, np.ndarray]]:
+    """Steps 1-5 for FIDs or spectra: (data, chemical-shift dimension, scale, sigma,
+    (ppm, phased real spectrum of the strongest increment))."""
     spec, ppm, window = spectrum(exp, s, choices)
     if exp.axes[-1].role == "chemical_shift" and not np.any(spec.imag):
         phased = spec
@@ -43,6 +44,7 @@ def from_spectra(
     n = raw.shape[-1]
     rows = raw.reshape(-1, n)
     strongest = int(np.argmax(np.sum(rows**2, axis=1)))
+    reference = (np.asarray(ppm, float), rows[strongest].copy())
     threshold = float(s.signal_threshold)
     # first pass: single points of the strongest row (robust, may miss weak broad signal)
     mask = signal_mask(rows[strongest], threshold)
@@ -71,10 +73,10 @@ def from_spectra(
     if axis_ppm is not None and axis_ppm.size > 1:
         name = "region" if s.shift_mode == "regions" else "shift"
         dim = Dimension(name, "ppm", "chemical_shift", "identity", "δ", "ppm", axis_ppm)
-        return data, dim, scale.reshape((1,) * len(indirect) + (-1,)), sigma1
+        return data, dim, scale.reshape((1,) * len(indirect) + (-1,)), sigma1, reference
     if axis_ppm is not None:
         data = data[..., 0]
-    return data, None, np.asarray(float(scale.ravel()[0])), sigma1
+    return data, None, np.asarray(float(scale.ravel()[0])), sigma1, reference
 
 
 def _baseline_and_noise(
@@ -220,12 +222,13 @@ def process(
         dims.append(Dimension(name, unit, ax.role, k, ax.name, ax.unit))
     t = [np.asarray(ax.values, float) for ax in indirect]
     if spectral:
-        data, shift_dim, scale, sigma1 = from_spectra(exp, s, indirect, kernels, choices)
+        data, shift_dim, scale, sigma1, reference = from_spectra(exp, s, indirect, kernels, choices)
         if shift_dim is not None:
             dims.append(shift_dim)
             t.append(shift_dim.ppm)
     else:
         data, scale, sigma1 = from_intensities(exp, s, choices)
+        reference = None
     taus, grids = [], []
     n_inverted = sum(d.kernel != "identity" for d in dims)
     for d, ti in zip(dims, t):
@@ -248,5 +251,5 @@ def process(
         data=scaled, t=tuple(t), tau=tuple(taus), kernels=tuple(d.kernel for d in dims),
         dims=tuple(dims), sigma=float(sigma1), scale=np.asarray(scale, float),
         choices=choices, source=Path(exp.source), kind=exp.kind, files=tuple(exp.files),
-        meta=meta,
+        meta=meta, spectrum=reference,
     )
