@@ -11,7 +11,6 @@ import hashlib
 import importlib.util
 import re
 import shlex
-import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import nmrglue as ng
 import numpy as np
 import pytest
+from conftest import copy_example
 from pipeline_helpers import result_of
 
 import nmrilt
@@ -42,8 +42,8 @@ FAST_TOML = '[inversion]\nmax_iter = 30\n[output]\nformats = ["png"]\n'
 
 
 def _copy(name: str, dest: Path) -> Path:
-    shutil.copytree(EXAMPLES / name, dest)
-    return dest
+    # without the results a README run leaves in the example folder
+    return copy_example(name, dest)
 
 
 def _hashes(folder: Path) -> dict[str, str]:
@@ -258,7 +258,7 @@ def test_summed_regions_are_single_columns_at_their_centres():
 
 def test_non_bruker_experiment_is_processed_without_a_view(tmp_path, caplog):
     exp = tmp_path / "v.fid"
-    shutil.copytree(EXAMPLES / "varian_t1_arrayed.fid", exp)
+    copy_example("varian_t1_arrayed.fid", exp)
     result = nmrilt.run(exp, topspin=True, shift_mode="sum", **FAST)
     assert result.topspin is None
     assert "not a Bruker experiment" in caplog.text
