@@ -57,11 +57,25 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         s["kind"] = args.kind
     if getattr(args, "formats", None):
         s["formats"] = args.formats
+    if getattr(args, "uncertainty", None) is not None:
+        s["resamples"] = args.uncertainty
+    if getattr(args, "seed", None) is not None:
+        s.setdefault("uncertainty", {})["seed"] = args.seed
     if getattr(args, "topspin", False):
         s["topspin"] = True
     if getattr(args, "procno", None) is not None:
         s["topspin"], s["topspin_procno"] = True, args.procno
     return s
+
+
+def _resamples(text: str) -> str | int:
+    """``--uncertainty``: "auto" or a whole number."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of resamples or auto") from None
 
 
 def _common(p: argparse.ArgumentParser, out_help: str) -> None:
@@ -77,6 +91,12 @@ def _common(p: argparse.ArgumentParser, out_help: str) -> None:
     p.add_argument("--topspin", action="store_true",
                    help="Bruker: also write the map as a TopSpin processed dataset pdata/<N> "
                         "(N: nmrilt's own procno or the first free one >= 999)")
+    p.add_argument("--uncertainty", type=_resamples, metavar="N|auto",
+                   help="noise resamples for confidence intervals in peaks.csv and a "
+                        "standard-deviation map in result.h5 (0: none; default auto: 40 when "
+                        "they fit in 2x the inversion time on this machine's cores)")
+    p.add_argument("--seed", type=int, metavar="S",
+                   help="random seed of the resampling (default 0; same seed, same intervals)")
     p.add_argument("--strict", action="store_true",
                    help=f"exit with code {EXIT_WARNINGS} when a result carries warnings "
                         "(not converged, residuals beyond the noise model, component outside "
@@ -106,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, "write the results into DIR (default EXPDIR/nmrilt)")
     p.add_argument("--procno", type=int, metavar="N",
                    help="write the TopSpin view into pdata/N (implies --topspin)")
+    p.add_argument("--scheduler", metavar="ADDRESS|local",
+                   help="run the uncertainty resamples as tasks on a Dask cluster (a scheduler "
+                        "address, or 'local'); default: worker processes of this machine")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="worker processes of --scheduler local (default: one per core)")
 
     p = sub.add_parser("batch", help="every experiment below ROOT, skipping finished ones")
     p.add_argument("root", type=Path, metavar="ROOT")
@@ -164,7 +189,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
     result = run(args.expdir, out=args.out, config=args.config, force=args.force,
-                 progress=not args.quiet, **_settings(args))
+                 progress=not args.quiet, scheduler=args.scheduler, workers=args.workers,
+                 **_settings(args))
     if not args.quiet:
         print(f"{args.expdir}: results in {result.path} "
               f"(converged={result.converged}, "

@@ -1,7 +1,7 @@
 """Settings of the pipeline: typed sections, defaults, validation and ``nmrilt.toml`` files.
 
 :func:`load_settings` resolves one :class:`Settings` object, validated completely before any
-data are read, and the pipeline hands it down once.  Its five sections:
+data are read, and the pipeline hands it down once.  Its six sections:
 
 ``experiment``, ``read``
     Overrides handed to :func:`nmrilt.read` (``kind``, ``axes``, ``pulse_program``,
@@ -15,11 +15,15 @@ data are read, and the pipeline hands it down once.  Its five sections:
     ``nonneg``, ``alpha_00`` ...); keys are checked against the solver's option names.
 ``output``
     Figure formats, size and fonts (:class:`OutputSettings`).
+``uncertainty``
+    Noise resampling: intervals in ``peaks.csv``, a standard-deviation map in
+    ``result.h5`` (:class:`UncertaintySettings`).
 
 Sources, later ones winning key by key: the defaults, the file given with ``--config``
 (``config=``), ``nmrilt.toml`` in the experiment folder, then keyword arguments
 (``nmrilt.run(exp, max_iter=50)``).  A keyword argument may name a section
-(``processing={...}``) or a key of the ``processing``/``output`` sections directly; the
+(``processing={...}``) or a key of the ``processing``/``output`` sections (or
+``resamples`` of ``uncertainty``) directly; the
 readers' recipe keys (``kind``, ``axes``, ``pulse_program``, ``delays`` ...) and reader
 options (``pdata`` ...) go to ``read``; any other keyword is taken as a solver option.
 
@@ -139,6 +143,28 @@ class OutputSettings:
 
 
 @dataclass(frozen=True)
+class UncertaintySettings:
+    """Noise resampling of the result (``[uncertainty]``, :mod:`nmrilt.uncertainty`)."""
+
+    #: Resampled inversions: "auto" (40 when they fit in ``budget`` x the inversion time
+    #: on this machine's cores, else none), or a number (0: none).
+    resamples: str | int = "auto"
+    #: Confidence level of the intervals in peaks.csv.
+    level: float = 0.95
+    #: Random seed: the same seed gives the same intervals, serially, on local processes
+    #: or on a Dask cluster.
+    seed: int = 0
+    #: What "auto" may spend, in units of the inversion time.
+    budget: float = 2.0
+    #: Parallel processes for the resamples (0: one per core).
+    workers: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dictionary."""
+        return _plain(asdict(self))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of one run, validated; built by :func:`load_settings`.
 
@@ -150,6 +176,7 @@ class Settings:
     inversion : mapping
         Solver options for :func:`nmrilt.invert`.
     output : OutputSettings
+    uncertainty : UncertaintySettings
     origins : mapping
         ``"section.key"`` -> where the value came from (a file path or ``"argument"``);
         keys left at their default are absent.
@@ -160,6 +187,7 @@ class Settings:
     processing: ProcessingSettings = ProcessingSettings()
     inversion: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     output: OutputSettings = OutputSettings()
+    uncertainty: UncertaintySettings = UncertaintySettings()
     origins: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -170,6 +198,7 @@ class Settings:
             "processing": self.processing.to_dict(),
             "inversion": copy.deepcopy(dict(self.inversion)),
             "output": self.output.to_dict(),
+            "uncertainty": self.uncertainty.to_dict(),
         }
 
     def read_options(self) -> dict[str, Any]:
@@ -291,6 +320,8 @@ def _route_flat(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:
             out["processing"][key] = value
         elif key in DEFAULTS["output"]:
             out["output"][key] = value
+        elif key == "resamples":
+            out["uncertainty"][key] = value
         else:
             out["inversion"][key] = value
     return out
@@ -332,6 +363,7 @@ def _build(sections: dict[str, dict[str, Any]], origins: dict[str, str]) -> Sett
         processing=ProcessingSettings(**proc),
         inversion=MappingProxyType(dict(sections["inversion"])),
         output=OutputSettings(**outp),
+        uncertainty=UncertaintySettings(**sections["uncertainty"]),
         origins=MappingProxyType(dict(origins)),
     )
 
@@ -419,6 +451,7 @@ __all__ = [
     "OutputSettings",
     "ProcessingSettings",
     "Settings",
+    "UncertaintySettings",
     "defaults",
     "load_settings",
     "read_toml",

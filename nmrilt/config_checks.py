@@ -200,10 +200,25 @@ def _check_read(c: _Checker) -> None:
 
 
 
+def _check_uncertainty(c: _Checker) -> None:
+    unc = c.settings["uncertainty"]
+    if unc["resamples"] != "auto":
+        c.integer("uncertainty", "resamples", 0)
+        if 0 < unc["resamples"] < 4:
+            c.fail("uncertainty", "resamples", "use 0 (off), \"auto\" or at least 4")
+    c.number("uncertainty", "level", 0, strict=True)
+    if not unc["level"] < 1:
+        c.fail("uncertainty", "level", "must be a number > 0 and < 1, e.g. 0.95")
+    c.integer("uncertainty", "seed", 0)
+    c.number("uncertainty", "budget", 0)
+    c.integer("uncertainty", "workers", 0)
+
+
 def check_sections(sections: dict[str, dict[str, Any]], origins: dict[str, str]) -> None:
     """Check every known value of the merged ``sections`` (``formats`` strings are split)."""
     checker = _Checker(sections, origins)
     _check_processing(checker)
     _check_output(checker)
+    _check_uncertainty(checker)
     _check_inversion(checker)
     _check_read(checker)

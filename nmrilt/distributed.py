@@ -6,7 +6,8 @@ Two entry points, both importing Dask only when called:
   task each, running :func:`nmrilt.batch.attempt` on the workers, the same function the
   local batch runs.  Outcomes come back as tasks finish.
 * :func:`executor` — an object with ``.map(fn, items, **common) -> list`` that runs
-  ``fn(item, **common)`` for every item, serially or on a cluster, results in input order
+  ``fn(item, **common)`` for every item, serially, on local processes or on a cluster,
+  results in input order
   (the seam for resampled inversions: ``ex.map(refit, seeds, problem=problem)``).
 
 ``scheduler`` is ``"local"`` (a ``LocalCluster`` on this machine: one single-threaded
@@ -261,6 +262,52 @@ class SerialExecutor:
         self.close()
 
 
+class ProcessExecutor:
+    """Worker processes on this machine (``concurrent.futures``; see :class:`Executor`).
+
+    Parameters
+    ----------
+    workers : int, optional
+        Processes (default: one per core).  They start once (``forkserver``: no copy of
+        this process's BLAS threads) and each runs one task at a time, single-threaded.
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        n = workers or os.cpu_count() or 1
+        #: Tasks running at once.
+        self.parallelism = n
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        self.pool = ProcessPoolExecutor(max_workers=n, initializer=_single_threaded,
+                                        mp_context=multiprocessing.get_context(method))
+
+    def map(self, fn: Callable[..., T], items: Iterable[Any], **common: Any) -> list[T]:
+        """``[fn(item, **common) for item in items]``, one task per item."""
+        import functools
+
+        return list(self.pool.map(functools.partial(fn, **common), list(items)))
+
+    def close(self) -> None:
+        """Stop the worker processes (cancelling what has not started)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _single_threaded() -> None:
+    """One BLAS thread per worker process: the processes are the parallelism."""
+    from .solver.backend import _openblas_handles
+
+    for setter, _ in _openblas_handles():
+        setter(1)
+
+
 class DaskExecutor:
     """The executor of a Dask cluster (see :class:`Executor`).
 
@@ -275,6 +322,9 @@ class DaskExecutor:
     def __init__(self, scheduler: str, workers: int | None = None) -> None:
         self._stack = contextlib.ExitStack()
         self.client = self._stack.enter_context(connect(scheduler, workers))
+        #: Tasks running at once (the cluster's worker threads when it started).
+        workers_info = self.client.scheduler_info().get("workers", {})
+        self.parallelism = max(1, sum(w.get("nthreads", 1) for w in workers_info.values()))
 
     def map(self, fn: Callable[..., T], items: Iterable[Any], **common: Any) -> list[T]:
         """``[fn(item, **common) for item in items]``, one task per item."""
@@ -304,7 +354,9 @@ def executor(scheduler: str | None = None, workers: int | None = None) -> Execut
     Parameters
     ----------
     scheduler : str, optional
-        ``None`` (this process, one item after the other), ``"local"`` or an address.
+        ``None`` (this process, one item after the other), ``"processes"`` (worker
+        processes of this machine, no Dask needed: :class:`ProcessExecutor`), ``"local"``
+        (a Dask ``LocalCluster``) or a Dask scheduler address.
     workers : int, optional
         Worker processes of a ``"local"`` cluster.
 
@@ -318,6 +370,8 @@ def executor(scheduler: str | None = None, workers: int | None = None) -> Execut
     """
     if scheduler is None:
         if workers is not None:
-            raise NmriltError("workers= needs scheduler='local'")
+            raise NmriltError("workers= needs scheduler='local' or 'processes'")
         return SerialExecutor()
+    if scheduler == "processes":
+        return ProcessExecutor(workers)
     return DaskExecutor(scheduler, workers)

@@ -21,7 +21,7 @@ from . import __version__
 if TYPE_CHECKING:
     from .solver.inversion import Inversion
 
-__all__ = ["Dimension", "Problem", "Result", "from_inversion", "jsonable"]
+__all__ = ["Dimension", "Problem", "Result", "Uncertainty", "from_inversion", "jsonable"]
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,39 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Uncertainty:
+    """What noise resampling (:mod:`nmrilt.uncertainty`) says about a result.
+
+    Attributes
+    ----------
+    g_std : numpy.ndarray
+        Standard deviation of ``g * scale`` over the resamples about the fit, ``g``'s shape
+        (spectrum units, like ``integral_au``).
+    labels : numpy.ndarray
+        Integer array of ``g``'s shape: ``k`` on the support of the ``k``-th listed
+        component of ``peaks.csv`` (1-based), 0 elsewhere.
+    columns : tuple of mapping
+        Per listed component, its interval columns for ``peaks.csv`` (names carry the
+        level and the unit, e.g. ``T1_logmean_ci95_low_s``, ``integral_ci95_high_au``).
+    n_resamples : int
+    level : float
+    seed : int
+    elapsed_s : float
+    method : str
+        One line saying how the intervals were made (for report.txt).
+    """
+
+    g_std: np.ndarray
+    labels: np.ndarray
+    columns: tuple[Mapping[str, float], ...]
+    n_resamples: int
+    level: float
+    seed: int
+    elapsed_s: float
+    method: str
+
+
+@dataclass(frozen=True)
 class Result:
     """A finished inversion with every label needed to plot and report it.
 
@@ -150,6 +183,8 @@ class Result:
     topspin : pathlib.Path or None
         TopSpin processed-data folder (procno) written beside the raw data, if any.
         Like ``path``, a location rather than content: neither is stored in ``result.h5``.
+    uncertainty : Uncertainty or None
+        Noise-resampling intervals and standard-deviation map, when they were computed.
     """
 
     inversion: Inversion
@@ -165,6 +200,7 @@ class Result:
     checksums: Mapping[str, str] = field(default_factory=dict)
     path: Path | None = None
     topspin: Path | None = None
+    uncertainty: Uncertainty | None = None
 
     def __post_init__(self) -> None:
         kernels = tuple(d.kernel for d in self.dims)

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import config as _config
 from .errors import InversionInputError, NotAnExperimentError, OutputError
-from .model import Result, from_inversion
+from .model import Result, from_inversion, jsonable
 from .output.files import (
     OUTPUT_NAME,
     RESULT_FILE,
@@ -133,6 +133,7 @@ def write_outputs(
     from .crosscheck import crosscheck, crosscheck_csv, peak_columns
     from .output.diagnostics_figure import plot_diagnostics
     from .output.plotting import plot_result
+    from .uncertainty import uncertainty_columns
 
     folder = Path(folder)
     table = crosscheck(result)
@@ -143,7 +144,8 @@ def write_outputs(
     files = [
         write_h5(result, folder / RESULT_FILE),
         write_peaks_csv(result, folder / "peaks.csv", output.peak_threshold,
-                        extra_columns={"crosscheck": xcheck}),
+                        extra_columns={"crosscheck": xcheck,
+                                       "uncertainty": uncertainty_columns}),
         write_report(result, folder / "report.txt", output.peak_threshold),
     ]
     map_file = write_map_table(result, folder, output.map_table)
@@ -163,6 +165,8 @@ def run(
     config: str | Path | dict[str, Any] | None = None,
     force: bool = False,
     progress: bool = True,
+    scheduler: str | None = None,
+    workers: int | None = None,
     **settings: Any,
 ) -> Result:
     """Invert one experiment and write the results beside it.
@@ -179,6 +183,12 @@ def run(
         Replace an existing result.
     progress : bool
         Show the solver's progress line on stderr.
+    scheduler : str, optional
+        Where the uncertainty resamples run: default local worker processes
+        (``uncertainty.workers``); ``"local"`` or a Dask scheduler address for a Dask
+        cluster (:mod:`nmrilt.distributed`).  Same intervals for the same seed.
+    workers : int, optional
+        Worker processes of ``scheduler="local"``.
     **settings
         Keyword settings, e.g. ``kind="t1_ir"``, ``shift_mode="sum"``, ``max_iter=50``,
         ``formats=["png"]``, ``topspin=True`` (see :mod:`nmrilt.config`).
@@ -236,6 +246,7 @@ def run(
         sums = checksums(exp.files, expdir if expdir.is_dir() else expdir.parent)
         result = from_inversion(problem, inversion, resolved.to_dict(), sums, notes)
         result = diagnose(result, resolved.output.peak_threshold, str(expdir))
+        result = with_uncertainty(result, resolved, progress, scheduler, workers)
         staging = _staging_dir(outdir)  # late: a killed run leaves it for the shortest time
         write_outputs(result, staging, resolved.output, problem.spectrum)
         write_manifest(staging, __version__)
@@ -255,6 +266,33 @@ def run(
             raise OutputError(f"results are in {outdir}, but not the TopSpin view: {exc}") from None
         result = replace(result, topspin=Path(view))
     return result
+
+
+def with_uncertainty(
+    result: Result, resolved: _config.Settings, progress: bool = False,
+    scheduler: str | None = None, workers: int | None = None,
+) -> Result:
+    """``result`` with its noise-resampling intervals (:mod:`nmrilt.uncertainty`) when
+    ``uncertainty.resamples`` asks for them or ``"auto"`` finds they fit the budget; the
+    decision is recorded in ``parameters["uncertainty"]`` either way."""
+    from .distributed import executor
+    from .uncertainty import plan_resamples, uncertainty_of
+
+    u = resolved.uncertainty
+    n, why = plan_resamples(u.resamples, result.elapsed_s, u.budget, u.workers or None)
+    params = {**result.parameters, "uncertainty": {"resamples": n, "why": why}}
+    result = replace(result, parameters=jsonable(params))
+    if n == 0:
+        log.info("uncertainty: %s", why)
+        return result
+    if scheduler is None:
+        scheduler, workers = ("processes", u.workers or None) if u.workers != 1 else (None, None)
+    options = {k: v for k, v in resolved.inversion.items() if k != "progress"}
+    with executor(scheduler, workers) as ex:
+        unc = uncertainty_of(result, options, n, u.level, u.seed,
+                             resolved.output.peak_threshold, ex, progress)
+    log.info("uncertainty: %d resamples in %.1f s", unc.n_resamples, unc.elapsed_s)
+    return replace(result, uncertainty=unc)
 
 
 def _plan_topspin(expdir: Path, output: _config.OutputSettings, force: bool) -> int | None:

@@ -18,6 +18,11 @@ The only module that imports h5py (inside its functions).  The file is written a
                stats (JSON: solver diagnostics, incl. the effective weight alpha_00_used),
                warnings (JSON list),
                checksums (JSON: {file: SHA-256} of every raw file read)
+    /uncertainty                    only when noise resampling ran (nmrilt.uncertainty):
+        g_std                       standard deviation of g * scale over the resamples
+        labels                      int, k on the support of peaks.csv component k, else 0
+        attrs n_resamples, level, seed, elapsed_s, method,
+              columns (JSON: per component, its interval columns of peaks.csv)
 
 Results written before ``options``, ``stats`` and ``warnings`` were attributes (nmrilt
 0.1) kept the options and warnings inside ``parameters``; :func:`read_result` reads both.
@@ -32,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ResultFileError
-from ..model import Dimension, Result, jsonable
+from ..model import Dimension, Result, Uncertainty, jsonable
 from .files import atomic_path
 
 __all__ = ["read_result", "write_h5"]
@@ -84,7 +89,32 @@ def write_h5(result: Result, path: str | Path) -> Path:
             warnings=json.dumps(list(result.warnings)),
         )
         f.attrs["ndim"] = len(result.dims)
+        if result.uncertainty is not None:
+            _write_uncertainty(f, result.uncertainty)
     return Path(path)
+
+
+def _write_uncertainty(f: Any, unc: Uncertainty) -> None:
+    """The ``/uncertainty`` group (layout in the module docstring)."""
+    grp = f.create_group("uncertainty")
+    grp.create_dataset("g_std", data=np.asarray(unc.g_std, float))
+    grp.create_dataset("labels", data=np.asarray(unc.labels, np.int32))
+    grp.attrs.update(n_resamples=int(unc.n_resamples), level=float(unc.level),
+                     seed=int(unc.seed), elapsed_s=float(unc.elapsed_s), method=unc.method,
+                     columns=json.dumps(jsonable(list(unc.columns))))
+
+
+def _read_uncertainty(f: Any) -> Uncertainty | None:
+    """``/uncertainty`` back as an :class:`Uncertainty` (None when absent)."""
+    if "uncertainty" not in f:
+        return None
+    grp = f["uncertainty"]
+    a = grp.attrs
+    return Uncertainty(
+        g_std=grp["g_std"][()], labels=grp["labels"][()],
+        columns=tuple(json.loads(a["columns"])), n_resamples=int(_scalar(a["n_resamples"])),
+        level=float(_scalar(a["level"])), seed=int(_scalar(a["seed"])),
+        elapsed_s=float(_scalar(a["elapsed_s"])), method=str(a["method"]))
 
 
 def _scalar(value: Any) -> Any:
@@ -146,7 +176,7 @@ def read_result(path: str | Path) -> Result:
                 sigma=float(a["sigma"]), parameters=parameters, warnings=tuple(warnings),
                 source=str(a["source"]), kind=str(a["kind"]), created=str(a["created"]),
                 version=str(a["nmrilt_version"]), checksums=json.loads(a["checksums"]),
-                path=path.parent,
+                path=path.parent, uncertainty=_read_uncertainty(f),
             )
     except OSError as exc:
         raise ResultFileError(f"{path} cannot be read as HDF5: {exc}") from None

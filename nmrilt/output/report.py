@@ -131,12 +131,36 @@ def report_text(result: Result, threshold: float = 0.15) -> str:
                      f"{max(c['fraction_abs_pct'] for c in minor):.1f} % abs")
     else:
         lines.append("  none below threshold")
+    lines += _uncertainty_lines(result, listed)
     lines += ["", "figure (map.*):"]
     lines += textwrap.wrap(figure_caption(result), 92, initial_indent="  ",
                            subsequent_indent="  ")
     lines += ["", "input files (SHA-256):"]
     lines += [f"  {v}  {k}" for k, v in result.checksums.items()]
     return "\n".join(lines) + "\n"
+
+
+def _uncertainty_lines(result: Result, listed: list[dict[str, Any]]) -> list[str]:
+    """The uncertainty paragraph: how the intervals were made and each one, or why none."""
+    from ..uncertainty.result import uncertainty_columns
+
+    unc = result.uncertainty
+    if unc is None:
+        why = result.parameters.get("uncertainty", {}).get("why")
+        return ["", f"uncertainty: {why}"] if why else []
+    lines = ["", f"uncertainty ({unc.elapsed_s:.1f} s):"]
+    lines += textwrap.wrap(unc.method, 92, initial_indent="  ", subsequent_indent="  ")
+    lines.append("  standard-deviation map of g: /uncertainty/g_std in result.h5")
+    for c, cols in zip(listed, uncertainty_columns(result, listed)):
+        pairs = {}
+        for key, value in cols.items():
+            stem, _, rest = key.partition("_ci")
+            end, _, unit = rest.partition("_")[2].partition("_")
+            pairs.setdefault((stem, unit), {})[end] = value
+        text = "; ".join(f"{stem} {v.get('low', np.nan):.4g}..{v.get('high', np.nan):.4g}"
+                         f" {unit}" for (stem, unit), v in pairs.items())
+        lines.append(f"  {c['component']:>2} {text}")
+    return lines
 
 
 def _is_position(key: str) -> bool:

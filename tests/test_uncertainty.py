@@ -1,0 +1,147 @@
+"""Noise-resampling uncertainty: honest coverage on known truths, same intervals on every
+executor, and the intervals where users read them (peaks.csv, report.txt, result.h5)."""
+
+from __future__ import annotations
+
+import csv
+from importlib.util import find_spec
+
+import numpy as np
+import pytest
+from conftest import copy_example, truth
+from scipy import ndimage
+
+from nmrilt import invert
+from nmrilt.cli import main
+from nmrilt.config import load_settings
+from nmrilt.distributed import executor
+from nmrilt.errors import ConfigError
+from nmrilt.output.hdf5 import read_result
+from nmrilt.uncertainty import plan_resamples, resample_intervals
+
+T = np.geomspace(1e-3, 3.0, 64)
+FINE = np.geomspace(1e-4, 30.0, 400)
+SIGMA = 0.003
+
+
+def _lognormal(centre_s: float, width_decades: float) -> np.ndarray:
+    w = np.exp(-0.5 * ((np.log10(FINE) - np.log10(centre_s)) / width_decades) ** 2)
+    return w / w.sum()
+
+
+def _two_components(width_decades: float) -> tuple[np.ndarray, np.ndarray]:
+    """Noise-free T2 decay of 1.0 at 20 ms and 0.6 at 300 ms; the truth table
+    (log10 position, integral) per component."""
+    g = 1.0 * _lognormal(0.02, width_decades) + 0.6 * _lognormal(0.3, width_decades)
+    clean = np.exp(-np.outer(T, 1.0 / FINE)) @ g
+    return clean, np.array([[np.log10(0.02), 1.0], [np.log10(0.3), 0.6]])
+
+
+def _masks(g: np.ndarray) -> list[np.ndarray]:
+    """Connected positive runs above 5 % of the maximum (as peaks.csv finds them in 1-D)."""
+    labels, n = ndimage.label(g > 0.05 * np.abs(g).max())
+    return [labels == k for k in range(1, n + 1)]
+
+
+def test_intervals_cover_the_truth_close_to_the_nominal_level():
+    """90 % intervals on 50 noise realisations of two sharp components (0.08 decades wide,
+    the usual case of one exponential per line, SNR 330): each position and integral is
+    covered in 78-100 % of the realisations, 85-99 % on average (binomial SD of one rate:
+    4 %).  Measured: 90, 95, 92, 98 %; resampling about the fit alone gave 40-80 %."""
+    clean, true = _two_components(0.08)
+    rng = np.random.default_rng(5)
+    hits = []
+    for r in range(50):
+        y = (clean + SIGMA * rng.standard_normal(T.size)) / SIGMA
+        inv = invert(y, T, kernels="exponential")
+        masks = _masks(inv.g)
+        if len(masks) != 2:
+            continue
+        est = resample_intervals(inv.fit, inv.g, inv.stats["alpha_00_used"],
+                                 np.asarray(SIGMA), masks, [T], [inv.tau[0]],
+                                 ["exponential"], {}, 40, level=0.90, seed=r)
+        hits.append((est.low <= true) & (true <= est.high))
+    assert len(hits) >= 45
+    rate = np.mean(hits, axis=0)
+    assert rate.min() >= 0.78, rate
+    assert 0.85 <= rate.mean() <= 0.99, rate
+
+
+def test_same_seed_same_intervals_serially_and_on_local_processes():
+    clean, _ = _two_components(0.08)
+    y = (clean + SIGMA * np.random.default_rng(0).standard_normal(T.size)) / SIGMA
+    inv = invert(y, T, kernels="exponential")
+    args = (inv.fit, inv.g, inv.stats["alpha_00_used"], np.asarray(SIGMA), _masks(inv.g),
+            [T], [inv.tau[0]], ["exponential"], {}, 8)
+    serial = resample_intervals(*args, seed=3)
+    with executor("processes", 2) as ex:
+        parallel = resample_intervals(*args, seed=3, executor=ex)
+    other = resample_intervals(*args, seed=4)
+    np.testing.assert_allclose(parallel.low, serial.low, rtol=1e-9)
+    np.testing.assert_allclose(parallel.g_std, serial.g_std, rtol=1e-9, atol=1e-12)
+    assert not np.allclose(other.low, serial.low)
+    assert serial.g_std.shape == inv.g.shape and np.all(serial.g_std >= 0)
+
+
+@pytest.mark.skipif(find_spec("distributed") is None, reason="dask is not installed")
+def test_same_seed_same_intervals_on_a_dask_cluster():
+    clean, _ = _two_components(0.08)
+    y = (clean + SIGMA * np.random.default_rng(1).standard_normal(T.size)) / SIGMA
+    inv = invert(y, T, kernels="exponential")
+    args = (inv.fit, inv.g, inv.stats["alpha_00_used"], np.asarray(SIGMA), _masks(inv.g),
+            [T], [inv.tau[0]], ["exponential"], {}, 6)
+    serial = resample_intervals(*args, seed=7)
+    with executor("local", 2) as ex:
+        cluster = resample_intervals(*args, seed=7, executor=ex)
+    np.testing.assert_allclose(cluster.low, serial.low, rtol=1e-9)
+    np.testing.assert_allclose(cluster.high, serial.high, rtol=1e-9)
+
+
+def test_auto_runs_only_where_the_budget_allows():
+    n, why = plan_resamples("auto", inversion_s=1.0, budget=2.0, workers=2)
+    assert n == 0 and "--uncertainty 40" in why
+    assert plan_resamples("auto", 1.0, 2.0, workers=32)[0] == 40
+    assert plan_resamples("auto", 1.0, 2.0, workers=12)[0] == 22
+    assert plan_resamples(10, 1.0, 2.0, workers=1) == (10, "10 resamples asked")
+
+
+@pytest.mark.parametrize("bad", [{"resamples": 2}, {"resamples": "many"}, {"level": 1.0},
+                                 {"seed": -1}])
+def test_bad_uncertainty_settings_are_named(bad):
+    with pytest.raises(ConfigError, match="uncertainty"):
+        load_settings(uncertainty=bad)
+
+
+def test_run_writes_intervals_that_hold_the_true_t1(tmp_path, capsys):
+    exp = copy_example("bruker_t1ir_pseudo2d", tmp_path / "t1ir")
+    out = tmp_path / "out"
+    assert main(["-q", "run", str(exp), "--out", str(out), "--uncertainty", "12",
+                 "--formats", "png"]) == 0
+    with (out / "peaks.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    true_t1 = sorted(p["t1_s"] for p in truth("bruker_t1ir_pseudo2d")["peaks"])
+    found = sorted((float(r["T1_logmean_ci95_low_s"]), float(r["T1_logmean_ci95_high_s"]))
+                   for r in rows)
+    assert len(found) == len(true_t1)
+    # the intervals are narrow here (SNR ~ 1e3): each must hold its T1 within 1 %
+    for (lo, hi), t1 in zip(found, true_t1):
+        assert lo * 0.99 <= t1 <= hi * 1.01 and hi / lo < 1.2
+    for r in rows:
+        assert float(r["integral_ci95_low_au"]) <= float(r["integral_au"]) \
+            <= float(r["integral_ci95_high_au"])
+    res = read_result(out)
+    assert res.uncertainty is not None and res.uncertainty.n_resamples == 12
+    assert res.uncertainty.g_std.shape == res.g.shape
+    assert set(np.unique(res.uncertainty.labels)) == set(range(len(rows) + 1))
+    report = (out / "report.txt").read_text()
+    assert "uncertainty (" in report and "T1_logmean" in report
+
+
+def test_default_run_on_two_cores_says_why_there_are_no_intervals(tmp_path, monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    exp = copy_example("bruker_t1ir_pseudo2d", tmp_path / "t1ir")
+    out = tmp_path / "out"
+    assert main(["-q", "run", str(exp), "--out", str(out), "--formats", "png"]) == 0
+    assert "uncertainty: off: 40 resamples would take" in (out / "report.txt").read_text()
+    assert "ci95" not in (out / "peaks.csv").read_text().splitlines()[0]
+    assert read_result(out).uncertainty is None
