@@ -4,7 +4,7 @@ Regularization biases positions and integrals, and by how much depends on the tr
 smooth truth (like the inversion's own ``g``) is reproduced almost without bias, a sharp
 one (a single exponential per line, the common case in NMR) is broadened and its neighbours
 pull on it.  Resampling about the fit alone sees only the first case, so intervals built
-from it alone cover the truth far less often than their nominal level (measured: 40-80 %
+from it alone cover the truth far less often than their nominal level (measured: 33-75 %
 at 90 % nominal).  :func:`sharpened_model` builds the second case from the data: every
 component replaced, column by column (per slice of the identity axes), by a Gaussian in
 ``log10 tau`` with the component's position and integral and its width *deconvolved* from

@@ -21,7 +21,7 @@ the pooled standard deviation about those medians and ``q`` Student's quantile f
 level.  Its coverage on synthetic data of known truth is tested (``tests/
 test_uncertainty.py``): at 90 % nominal, 90-98 % for two components 0.08 decades wide
 (sharp lines, the usual NMR case) and 73-94 % for 0.2 decades wide; resampling about the
-fit alone covered 40-80 %.
+fit alone covered 33-75 %.
 
 Every resample's random numbers come from ``numpy.random.default_rng([seed, set, i])``,
 so the result is the same whichever executor (serial, local processes, a Dask cluster)
