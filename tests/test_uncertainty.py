@@ -84,17 +84,19 @@ def test_same_seed_same_intervals_serially_and_on_local_processes():
 
 
 @pytest.mark.skipif(find_spec("distributed") is None, reason="dask is not installed")
-def test_same_seed_same_intervals_on_a_dask_cluster():
-    clean, _ = _two_components(0.08)
-    y = (clean + SIGMA * np.random.default_rng(1).standard_normal(T.size)) / SIGMA
-    inv = invert(y, T, kernels="exponential")
-    args = (inv.fit, inv.g, inv.stats["alpha_00_used"], np.asarray(SIGMA), _masks(inv.g),
-            [T], [inv.tau[0]], ["exponential"], {}, 6)
-    serial = resample_intervals(*args, seed=7)
-    with executor("local", 2) as ex:
-        cluster = resample_intervals(*args, seed=7, executor=ex)
-    np.testing.assert_allclose(cluster.low, serial.low, rtol=1e-9)
-    np.testing.assert_allclose(cluster.high, serial.high, rtol=1e-9)
+def test_run_on_a_dask_cluster_gives_the_intervals_of_the_local_run(tmp_path):
+    """``nmrilt run --uncertainty N --scheduler local``: the resamples as tasks on a
+    LocalCluster (worker processes), the same peaks.csv as worker processes without Dask."""
+    exp = copy_example("bruker_t1ir_pseudo2d", tmp_path / "t1ir")
+    common = ["-q", "run", str(exp), "--uncertainty", "6", "--seed", "2", "--formats", "png"]
+    assert main([*common, "--out", str(tmp_path / "here")]) == 0
+    assert main([*common, "--out", str(tmp_path / "dask"), "--scheduler", "local",
+                 "--workers", "2"]) == 0
+    here = (tmp_path / "here" / "peaks.csv").read_text()
+    assert "T1_logmean_ci95_low_s" in here
+    assert (tmp_path / "dask" / "peaks.csv").read_text() == here
+    np.testing.assert_array_equal(read_result(tmp_path / "dask").uncertainty.g_std,
+                                  read_result(tmp_path / "here").uncertainty.g_std)
 
 
 def test_auto_runs_only_where_the_budget_allows():
