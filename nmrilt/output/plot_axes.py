@@ -110,16 +110,24 @@ def log_ticks(ax, which: str, numticks: int = 4) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
-def set_ppm_axis(ax, which: str, values: np.ndarray, nbins: int = 3, label: bool = True):
-    """Chemical-shift axis, decreasing to the right, with at most ``nbins`` + 1 ticks."""
-    from matplotlib.ticker import MaxNLocator
+def set_ppm_axis(ax, which: str, values: np.ndarray, nbins: int = 3, label: bool = True,
+                 prune: str | None = None):
+    """Chemical-shift axis, decreasing to the right, with at most ``nbins`` + 1 ticks
+    (``prune="both"``: none within 15 % of the ends, for panels side by side)."""
+    from matplotlib.ticker import FixedLocator, MaxNLocator
 
     v = np.asarray(values, float)
     lo, hi = float(v.min()), float(v.max())
     step = float(np.median(np.abs(np.diff(np.sort(v))))) if v.size > 1 else 0.02
     pad = 0.5 * step if step > 0 else 0.01
     getattr(ax, f"set_{which}lim")(hi + pad, lo - pad)
-    getattr(ax, f"{which}axis").set_major_locator(MaxNLocator(nbins))
+    locator = MaxNLocator(nbins)
+    if prune == "both":
+        a, b = lo - pad, hi + pad
+        margin = 0.15 * (b - a)
+        ticks = [t for t in locator.tick_values(a, b) if a + margin <= t <= b - margin]
+        locator = FixedLocator(ticks) if ticks else locator
+    getattr(ax, f"{which}axis").set_major_locator(locator)
     if label:
         getattr(ax, f"set_{which}label")("δ / ppm")
 

@@ -188,7 +188,10 @@ def figure_pseudo2d(result: Result, fig, gs, norm, cmap, vmax, o: dict) -> None:
                             height_ratios=[1.0, 4], wspace=0.03, hspace=0.02)
     axes: list[Any] = []
     mesh = None
-    nbins = 2 if (o["width_mm"] < NARROW_MM and len(segs) > 1) else 3
+    # narrow panels side by side: no tick at a panel edge, where its label would touch the
+    # neighbour's
+    crowded = o["width_mm"] < NARROW_MM and len(segs) > 1
+    nbins = 3
     for k in range(len(segs)):
         ax = fig.add_subplot(sub[1, k], sharey=axes[0] if axes else None)
         mesh = draw_map(ax, xs[k], y, zs[k], norm, cmap, vmax, log_y=True,
@@ -203,7 +206,8 @@ def figure_pseudo2d(result: Result, fig, gs, norm, cmap, vmax, o: dict) -> None:
             ax.set_xlim(-0.5, x.size - 0.5)
         elif result.dims[xi].unit == "ppm":
             set_ppm_axis(ax, "x", xs[k], nbins=nbins,
-                         label=(len(segs) == 1 or k == len(segs) // 2))
+                         label=(len(segs) == 1 or k == len(segs) // 2),
+                         prune="both" if crowded else None)
         else:
             ax.set_xticks(xs[k])
             ax.set_xticklabels([f"{v:.4g}" for v in x[order]])
