@@ -147,3 +147,17 @@ def test_default_run_on_two_cores_says_why_there_are_no_intervals(tmp_path, monk
     assert "uncertainty: off: 40 resamples would take" in (out / "report.txt").read_text()
     assert "ci95" not in (out / "peaks.csv").read_text().splitlines()[0]
     assert read_result(out).uncertainty is None
+
+
+@pytest.mark.skipif(find_spec("distributed") is None, reason="dask is not installed")
+def test_batch_on_a_dask_cluster_resamples_inside_its_workers(tmp_path):
+    """Dask workers are daemonic processes (no child processes): each experiment's
+    resamples run serially there, with the intervals of the local batch."""
+    for name in ("here", "dask"):
+        copy_example("bruker_t1ir_pseudo2d", tmp_path / name / "t1ir")
+    common = ["-q", "batch", "--uncertainty", "4", "--formats", "png"]
+    assert main([*common, str(tmp_path / "here")]) == 0
+    assert main([*common, str(tmp_path / "dask"), "--scheduler", "local", "--workers", "2"]) == 0
+    here = (tmp_path / "here" / "t1ir" / "nmrilt" / "peaks.csv").read_text()
+    assert "T1_logmean_ci95_high_s" in here
+    assert (tmp_path / "dask" / "t1ir" / "nmrilt" / "peaks.csv").read_text() == here
