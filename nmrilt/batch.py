@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from . import readers
 from .errors import NmriltError
+from .interrupts import check as check_interrupt
 from .pipeline import OUTPUT_NAME, is_finished, run
 from .progress import format_duration
 
@@ -266,4 +267,5 @@ def batch(
         for outcome in outcomes:
             summary.record(outcome)
             bar.update(outcome)
+            check_interrupt()
     return summary

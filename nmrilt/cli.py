@@ -261,10 +261,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _terminate(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``nmrilt`` console script; returns the exit code."""
     parser = build_parser()
@@ -274,7 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("nmrilt").setLevel(logging.DEBUG if args.verbose else logging.NOTSET)
     commands = {"run": _cmd_run, "batch": _cmd_batch, "watch": _cmd_watch,
                 "plot": _cmd_plot, "info": _cmd_info}
-    previous = signal.signal(signal.SIGTERM, _terminate)  # clean stop: no partial result
+    from . import interrupts
+
+    # clean stop on Ctrl-C and SIGTERM: no partial result; the request is also remembered
+    # (nmrilt.interrupts) in case a library swallows the exception
+    previous = {sig: signal.signal(sig, interrupts.handler)
+                for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:
@@ -292,7 +293,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nmrilt: {report_internal_error(exc, ' '.join(sys.argv))}", file=sys.stderr)
         return EXIT_BUG
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        interrupts.reset()
 
 
 if __name__ == "__main__":

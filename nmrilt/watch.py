@@ -35,6 +35,7 @@ from typing import Any, TextIO
 from . import readers
 from .batch import attempt, find_experiments, out_for
 from .errors import NmriltError
+from .interrupts import check as check_interrupt
 from .output.files import write_text
 from .pipeline import is_finished, output_dir
 from .staging import clean_stale
@@ -158,6 +159,7 @@ def watch(
             if not readers.acquisition_complete(expdir) and now - first[1] < stale_after_s:
                 continue
             outcome = attempt(expdir, dest, config, False, settings)
+            check_interrupt()
             error = outcome.error
             entry = {"signature": sig, "time": datetime.now(timezone.utc).isoformat()}
             if error is None:
