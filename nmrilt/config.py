@@ -62,10 +62,14 @@ class ProcessingSettings:
 
     #: "auto": use TopSpin's processed spectra when the reader returned them (or True/False).
     use_pdata: str | bool = "auto"
-    #: "auto" or (p0_deg, p1_deg) (nmrglue convention: p0 + p1 * k / n).
+    #: "auto": the phase stored with the raw data by the spectrometer software (TopSpin's
+    #: procs PHC0/PHC1) when there is one, else the fit to the peak phases; "fit": always
+    #: the fit; or (p0_deg, p1_deg) (nmrglue convention: p0 + p1 * k / n, ppm increasing).
     phase: str | tuple[float, float] = "auto"
-    #: Exponential line broadening of the FID before the FT (Hz), or "auto": just enough to
-    #: remove truncation (0 for FIDs that have decayed).
+    #: Exponential line broadening of the FID before the FT (Hz); "auto": the operator's
+    #: exponential broadening stored with the raw data (TopSpin's procs LB with WDW = EM)
+    #: when there is one, else "truncation": just enough to remove truncation (0 for FIDs
+    #: that have decayed).
     line_broadening_hz: str | float = "auto"
     #: "none", "constant" or "linear": polynomial fitted per row to the signal-free points.
     baseline: str = "linear"

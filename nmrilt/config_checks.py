@@ -77,8 +77,8 @@ def _check_processing(c: _Checker) -> None:
         value = proc[key]
         if not any(value is a or (value == a and type(value) is type(a)) for a in allowed):
             c.fail("processing", key, f"is not one of {allowed}")
-    if proc["phase"] != "auto" and not _is_range(proc["phase"]):
-        c.fail("processing", "phase", 'use "auto" or [p0_deg, p1_deg]')
+    if proc["phase"] not in ("auto", "fit") and not _is_range(proc["phase"]):
+        c.fail("processing", "phase", 'use "auto", "fit" or [p0_deg, p1_deg]')
     if proc["crop"] != "auto" and not _is_range(proc["crop"]):
         c.fail("processing", "crop", 'use "auto" or [ppm_a, ppm_b]')
     regions = proc["regions"]
@@ -99,10 +99,10 @@ def _check_processing(c: _Checker) -> None:
     c.number("processing", "min_peak_fraction", 0)
     if proc["max_shift_points"] != "auto":
         c.integer("processing", "max_shift_points", 0)
-    if proc["line_broadening_hz"] != "auto" and not (
+    if proc["line_broadening_hz"] not in ("auto", "truncation") and not (
         _number(proc["line_broadening_hz"]) and proc["line_broadening_hz"] >= 0
     ):
-        c.fail("processing", "line_broadening_hz", 'use "auto" or a number >= 0')
+        c.fail("processing", "line_broadening_hz", 'use "auto", "truncation" or a number >= 0')
     c.integer("processing", "max_tau_points", 4)
 
 

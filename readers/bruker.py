@@ -54,7 +54,7 @@ from .bruker_params import (
     padded_fid_bytes,
     read_parameters,
 )
-from .bruker_pdata import read_pdata
+from .bruker_pdata import read_pdata, vendor_processing
 from .checks import axis_values
 from .experiment import Axis, Experiment
 from .lists import ParsedList, parse_list, read_list
@@ -298,6 +298,9 @@ def read(path: str | Path, **overrides: Any) -> Experiment:
 
     meta = experiment_meta(dic, pprog, expdir, None, files)
     meta["group_delay_points"] = group_delay
+    vendor = vendor_processing(expdir, bool(indirect), files, notes)
+    if vendor is not None:
+        meta["vendor_processing"] = vendor
     meta["notes"] = notes
     meta["aqseq"] = AQSEQ_ORDER.get(acqus["AQSEQ"], "321") if len(order) == 2 else ""
     direct = Axis(

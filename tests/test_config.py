@@ -62,6 +62,11 @@ def test_keywords_are_routed_to_sections():
     assert dict(s.inversion) == {"alpha_00": 2.0}
 
 
+def test_phase_fit_and_truncation_broadening_are_valid_choices():
+    s = load_settings(phase="fit", line_broadening_hz="truncation")
+    assert (s.processing.phase, s.processing.line_broadening_hz) == ("fit", "truncation")
+
+
 def test_formats_may_be_a_comma_separated_string():
     assert load_settings(formats="png,svg").output.formats == ("png", "svg")
 
@@ -72,6 +77,7 @@ def test_formats_may_be_a_comma_separated_string():
         ({"shift_mode": "everything"}, "shift_mode"),
         ({"phase": "manual"}, "phase"),
         ({"phase": [10]}, "phase"),
+        ({"line_broadening_hz": "operator"}, "line_broadening_hz"),
         ({"shift_mode": "regions"}, "regions"),
         ({"regions": [[1, 2, 3]]}, "regions"),
         ({"noise": "region"}, "noise_region"),

@@ -84,7 +84,8 @@ def test_pseudo3d_t1_t2_run_recovers_the_stored_truths(tmp_path):
 
 
 def test_t1_ir_run_recovers_t1s_and_amplitude_ratios(tmp_path):
-    """Pseudo-2D IR: T1 within 0.1 decade, amplitude ratios to the strongest within 25 %."""
+    """Pseudo-2D IR: T1 within 0.1 decade, amplitude ratios to the strongest within 25 %;
+    processed with the phase and window stored in its procs, as report.txt says."""
     name = "bruker_t1ir_pseudo2d"
     exp = _copy(name, tmp_path)
     nmrilt.run(exp, progress=False, formats=["png"])
@@ -96,6 +97,9 @@ def test_t1_ir_run_recovers_t1s_and_amplitude_ratios(tmp_path):
         assert float(row["T1_mean_log10_s"]) == pytest.approx(np.log10(peak["t1_s"]), abs=0.1)
         ratio = float(row["integral_au"]) / ref
         assert ratio == pytest.approx(peak["amplitude"] / peaks[0]["amplitude"], rel=0.25)
+    report = (exp / "nmrilt" / "report.txt").read_text()
+    assert '"method": "TopSpin procs PHC0 = 0, PHC1 = 0 (pdata/1)"' in report
+    assert '"how": "TopSpin procs LB = 0.3 Hz, WDW = 1 (pdata/1)"' in report
 
 
 def test_existing_result_needs_force_and_force_replaces_it(tmp_path):

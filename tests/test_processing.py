@@ -315,3 +315,55 @@ def test_misspelled_processing_keyword_names_the_closest_setting():
     words = r"argument.*processing\.max_shift_point.*'max_shift_points'"
     with pytest.raises(ConfigError, match=words):
         process(ir_experiment(), max_shift_point=8)
+
+
+def _with_vendor(exp, **vendor):
+    """``exp`` with the reader's neutral ``meta["vendor_processing"]``."""
+    return Experiment(exp.data, exp.axes, dict(exp.meta, vendor_processing=vendor),
+                      exp.source, exp.kind, exp.files)
+
+
+def test_auto_phase_takes_the_stored_vendor_phase_and_says_so():
+    exp = ir_experiment(p0_deg=200.0, p1_deg=30.0)
+    stored = _with_vendor(exp, phase_deg=(200.0, 30.0), phase_source="procs PHC0 (pdata/1)")
+    ph = process(stored).choices["phase"]
+    assert (ph["p0_deg"], ph["p1_deg"], ph["method"]) == (200.0, 30.0, "procs PHC0 (pdata/1)")
+    assert "p1_limit_deg" not in ph  # no fit, no bound
+    # the stored phase wins over the fit even when the fit would differ...
+    wrong = _with_vendor(exp, phase_deg=(230.0, 30.0), phase_source="procs")
+    assert process(wrong).choices["phase"]["p0_deg"] == 230.0
+    # ...and phase = "fit" ignores it
+    fitted = process(wrong, phase="fit").choices["phase"]
+    assert fitted["method"].startswith("auto") and abs(fitted["p0_deg"] - 200.0) < 8.0
+
+
+def test_stored_vendor_phase_is_turned_so_the_reference_increment_is_positive():
+    exp = ir_experiment(p0_deg=200.0, p1_deg=30.0)
+    prob = process(_with_vendor(exp, phase_deg=(20.0, 30.0), phase_source="procs"))
+    assert prob.choices["phase"]["p0_deg"] == 200.0
+    col = prob.data[:, _col(prob, 2.0)]
+    assert col[0] < 0 < col[-1]
+
+
+def test_without_a_stored_phase_auto_is_the_fit():
+    exp = _with_vendor(ir_experiment(), phase_deg=None, phase_source="procs PH_mod = 0")
+    assert process(exp).choices["phase"]["method"].startswith("auto")
+
+
+@pytest.mark.parametrize(
+    "setting, vendor, value, how",
+    [
+        ("auto", {"window": "exponential", "line_broadening_hz": 7.0,
+                  "line_broadening_source": "procs LB = 7 Hz"}, 7.0, "procs LB = 7 Hz"),
+        ("truncation", {"window": "exponential", "line_broadening_hz": 7.0}, 0.0, "auto"),
+        ("auto", {"window": "none", "line_broadening_hz": None}, 0.0, "auto"),
+        ("auto", {"window": "gaussian", "line_broadening_hz": None}, 0.0, "auto"),
+        (2.0, {"window": "exponential", "line_broadening_hz": 7.0}, 2.0, "given"),
+    ],
+)
+def test_line_broadening_takes_the_stored_exponential_window_only_when_auto(
+    setting, vendor, value, how
+):
+    exp = _with_vendor(ir_experiment(n=2048), **vendor)  # FID decayed: the rule gives 0
+    lb = process(exp, line_broadening_hz=setting).choices["line_broadening_hz"]
+    assert lb["value"] == value and lb["how"].startswith(how)

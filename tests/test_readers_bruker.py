@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from pathlib import Path
 
@@ -322,3 +323,49 @@ def test_pseudo3d_axes_override_with_literal_values():
                              "unit": "s"}, "echo_time"])
     assert [a.name for a in exp.axes] == ["tau1", "echo_time", "time"]
     np.testing.assert_allclose(exp.axes[0].values, vals)
+
+
+def _procs(folder: Path) -> Path:
+    return folder / "pdata" / "1" / "procs"
+
+
+def test_procs_phase_and_exponential_window_reach_meta_in_nmrilt_convention(tmp_path):
+    """TopSpin phases its reversed spectrum by -(PHC0 + PHC1 i/SI): on nmrilt's spectrum
+    (ppm increasing) that is p0 = -(PHC0 + PHC1), p1 = PHC1."""
+    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path / "t1ir")
+    edit_jcamp(_procs(folder), PHC0=30.0, PHC1=-20.0, PH_mod=1, WDW=1, LB=2.5)
+    exp = nmrilt.read(folder)
+    vendor = exp.meta["vendor_processing"]
+    assert vendor["phase_deg"] == pytest.approx((-10.0, -20.0))
+    assert vendor["window"] == "exponential" and vendor["line_broadening_hz"] == 2.5
+    assert "PHC0 = 30" in vendor["phase_source"] and "pdata/1" in vendor["phase_source"]
+    assert _procs(folder) in exp.files
+
+
+def test_stale_procs_phase_of_an_unphased_pseudo2d_is_not_kept(tmp_path):
+    """PH_mod = 0: TopSpin's 2D transform did not phase, so PHC0 is not the operator's
+    phase (the ODNP sets of docs/real_data.md: 1/3 hits with it, 3/3 without); WDW = 0:
+    no line broadening to keep."""
+    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path / "t1ir")
+    edit_jcamp(_procs(folder), PHC0=104.2, PHC1=0.0, PH_mod=0, WDW=0, LB=0.3)
+    vendor = nmrilt.read(folder).meta["vendor_processing"]
+    assert vendor["phase_deg"] is None
+    assert vendor["window"] == "none" and vendor["line_broadening_hz"] is None
+
+
+def test_unreadable_procs_is_a_note_and_the_raw_data_are_still_read(tmp_path):
+    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path / "t1ir")
+    text = _procs(folder).read_text()
+    _procs(folder).write_text(text[: text.index("##END=")])
+    exp = nmrilt.read(folder)
+    assert "vendor_processing" not in exp.meta
+    assert any("procs" in note and "not used" in note for note in exp.notes)
+
+
+def test_procs_written_by_nmrilt_are_not_taken_for_the_operators(tmp_path):
+    folder = copy_example("bruker_t1ir_pseudo2d", tmp_path / "t1ir")
+    shutil.rmtree(folder / "pdata" / "1")
+    (folder / "pdata" / "999").mkdir()
+    (folder / "pdata" / "999" / "procs").write_text("##END=\n")
+    (folder / "pdata" / "999" / "nmrilt.json").write_text("{}")
+    assert "vendor_processing" not in nmrilt.read(folder).meta

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from conftest import SHARED_DATASETS, shared_dataset
 
+import nmrilt
 from nmrilt.output.hdf5 import read_result
 from nmrilt.pipeline import run
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.shared
 #: Reference peaks within 10 % measured on 2 Dec 2026 (docs/real_data.md).
 FLOOR = {
     "nmrtools_project_t2": 6,
-    "nmrtools_xste_diffusion": 2,
+    "nmrtools_xste_diffusion": 3,
     "dnplab_15n_t1_304": 1,
     "dnplab_t1_28": 1,
     "dnplab_t1_29": 1,
@@ -58,3 +59,40 @@ def test_default_run_meets_the_references(name, tmp_path):
         if cols.any():
             hits += abs(_value(tau, g[:, cols].sum(1)) / peak["value"] - 1) <= 0.10
     assert hits >= FLOOR[name]
+
+
+def test_topspin_phase_reproduces_the_2rr_rows_of_the_xste_set():
+    """The stored phase in nmrilt's convention (p0 = -(PHC0 + PHC1), p1 = PHC1), with
+    TopSpin's exponential window, zero-filling and orientation, gives TopSpin's 2rr rows
+    up to a scale and a constant (TopSpin does not halve the first point) away from the
+    water line (its FID filter, BC_mod = qfil, is not reproduced): 12 % relative residual
+    (the rest is the filter's baseline), against 39 % with the sign of PHC0 turned."""
+    import nmrglue as ng
+
+    from nmrilt.processing import phase_shift
+
+    folder = shared_dataset("nmrtools_xste_diffusion")
+    exp = nmrilt.read(folder)
+    vendor = exp.meta["vendor_processing"]
+    pdic, rr = ng.bruker.read_pdata(str(folder / "pdata" / "1"), read_acqus=False)
+    procs = pdic["procs"]
+    si = int(procs["SI"])
+    ppm_ts = float(procs["OFFSET"]) - np.arange(si) * float(procs["SW_p"]) / float(procs["SF"]) / si
+    fid = np.asarray(exp.data)[0]
+    sw, n = exp.meta["sw_hz"], fid.size
+    window = np.exp(-np.pi * vendor["line_broadening_hz"] * np.arange(n) / sw)
+    spec = np.fft.fftshift(np.fft.fft(fid * window, si))
+    ppm = exp.meta["carrier_ppm"] + np.fft.fftshift(np.fft.fftfreq(si, 1.0 / sw)) / exp.meta["sfo1_mhz"]
+    shift = round((ppm[-1] - ppm_ts[0]) / (ppm_ts[0] - ppm_ts[1]))
+    row = np.roll(np.asarray(rr, float).reshape(-1, si)[0], shift)
+    keep = np.abs(ppm_ts - 4.7) > 1.0
+
+    def residual(p0, p1):
+        x = phase_shift(spec, p0, p1)[::-1].real
+        design = np.c_[x[keep], np.ones(keep.sum())]
+        coef = np.linalg.lstsq(design, row[keep], rcond=None)[0]
+        return np.linalg.norm(row[keep] - design @ coef) / np.linalg.norm(row[keep])
+
+    p0, p1 = vendor["phase_deg"]
+    assert residual(p0, p1) < 0.15
+    assert residual(-p0, p1) > 2 * residual(p0, p1)

@@ -3,14 +3,16 @@
 Processing turns what a reader returns (complex FIDs along the last axis, or TopSpin's
 processed spectra) into the arrays the solver needs.  The steps, in order:
 
-1. **Spectrum.**  Raw FIDs: optional exponential line broadening, first point halved,
-   ``fftshift(fft(fid))``.  The FID convention of the :class:`Experiment` contract is
+1. **Spectrum.**  Raw FIDs: optional exponential line broadening (``"auto"``: the
+   operator's exponential window the reader found, ``meta["vendor_processing"]``, else
+   only for truncated FIDs), first point halved, ``fftshift(fft(fid))``.  The FID convention of the :class:`Experiment` contract is
    ``exp(+2πi ν t)`` with ``ν = (δ − carrier_ppm)·sfo1``, so the ppm axis
    ``carrier_ppm + f / sfo1_mhz`` increases with the index (figures draw it reversed).
    Processed spectra (``meta["processed"]``) are used as they are.
-2. **Phase.**  Zero- and first-order phase fitted to the phases of the peaks of the
-   strongest increment (largest total power; see :func:`auto_phase`), then applied to
-   every increment.  The 180° ambiguity is
+2. **Phase.**  The operator's stored phase (``meta["vendor_processing"]["phase_deg"]``)
+   or, without one or with ``phase = "fit"``, zero- and first-order phase fitted to the
+   phases of the peaks of the strongest increment (largest total power; see
+   :func:`auto_phase`), then applied to every increment.  The 180° ambiguity is
    resolved by the kernels: the *reference* increment — longest recovery delay for T1
    dimensions, shortest echo time / b-value for decays — must integrate positive.
 3. **Signal mask and baseline.**  A point is signal when the strongest increment exceeds

@@ -1,6 +1,9 @@
-"""Zero- and first-order phase: automatic fit to the peak phases, sign set by the kernels."""
+"""Zero- and first-order phase: the stored vendor phase or a fit to the peak phases; sign set
+by the kernels."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -115,26 +118,49 @@ def auto_phase(
     return float(np.rad2deg(p0[i])) % 360.0, float(np.rad2deg(p1[i]))
 
 
+def vendor_phase(vendor: Mapping | None) -> tuple[tuple[float, float], str] | None:
+    """The phase the reader found with the data (``meta["vendor_processing"]``) and its
+    source, or None: ``((p0_deg, p1_deg), "TopSpin procs PHC0 = 13.2, PHC1 = 0 (pdata/1)")``."""
+    if not vendor or vendor.get("phase_deg") is None:
+        return None
+    p0, p1 = (float(v) for v in vendor["phase_deg"])
+    if not (np.isfinite(p0) and np.isfinite(p1)):
+        return None
+    return (p0 % 360.0, p1), str(vendor.get("phase_source", "stored with the data"))
+
+
 def phase_spectra(
-    spec: np.ndarray, s: ProcessingSettings, choices: dict, indirect: tuple, kernels: list[str]
+    spec: np.ndarray, s: ProcessingSettings, choices: dict, indirect: tuple, kernels: list[str],
+    vendor: Mapping | None = None,
 ) -> np.ndarray:
-    """Phase every increment; return the complex phased spectra."""
+    """Phase every increment; return the complex phased spectra.
+
+    ``phase = "auto"``: the phase stored with the data by the spectrometer software
+    (``vendor``, the reader's ``meta["vendor_processing"]``) when there is one, else the
+    fit (:func:`auto_phase`); ``"fit"``: always the fit; ``[p0, p1]``: as given.  An
+    automatic phase (stored or fitted) is turned by 180 degrees when the reference
+    increment would integrate negative.
+    """
     n = spec.shape[-1]
     rows = spec.reshape(-1, n)
     strongest_flat = int(np.argmax(np.sum(np.abs(rows) ** 2, axis=1)))
     strongest = np.unravel_index(strongest_flat, spec.shape[:-1]) if spec.ndim > 1 else ()
     fallback = False
-    if s.phase == "auto":
+    stored = vendor_phase(vendor) if s.phase == "auto" else None
+    fitted = s.phase == "fit" or (s.phase == "auto" and stored is None)
+    if fitted:
         p0, p1 = auto_phase(rows[strongest_flat], float(s.signal_threshold))
         method = "auto (peak phases of the strongest increment)"
         # at the bound the fit is doubtful; zero order only (p1 = 0) was tried on the
         # real ODNP and XSTE sets and was worse (11/17 -> 9/17 reference peaks): kept, said
         fallback = abs(p1) >= P1_SEARCH_DEG - P1_STEP_DEG
+    elif stored is not None:
+        (p0, p1), method = stored
     else:
         p0, p1 = (float(v) for v in s.phase)
         method = "given"
     phased = phase_shift(spec, p0, p1)
-    if s.phase == "auto" and spec.ndim > 1:
+    if s.phase in ("auto", "fit") and spec.ndim > 1:
         ref = reference_index(indirect, kernels, strongest)
         ref_row = phased[ref].real
         mask = signal_mask(phased.reshape(-1, n)[strongest_flat].real, s.signal_threshold)
@@ -143,7 +169,7 @@ def phase_spectra(
             phased = -phased
         choices["phase_reference_increment"] = [int(i) for i in ref]
     choices["phase"] = {"p0_deg": round(p0, 3), "p1_deg": round(p1, 3), "method": method}
-    if s.phase == "auto":
+    if fitted:
         choices["phase"]["p1_limit_deg"] = P1_SEARCH_DEG
         if fallback:
             choices["phase"]["note"] = (

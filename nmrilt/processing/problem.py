@@ -39,7 +39,8 @@ def from_spectra(
         phased = spec
         choices["phase"] = {"method": "none (processed spectra)"}
     else:
-        phased = phase_spectra(spec, s, choices, indirect, kernels)
+        phased = phase_spectra(spec, s, choices, indirect, kernels,
+                               exp.meta.get("vendor_processing"))
     raw = np.ascontiguousarray(phased.real)
     n = raw.shape[-1]
     rows = raw.reshape(-1, n)

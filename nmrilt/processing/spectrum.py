@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ..config import ProcessingSettings
@@ -40,6 +42,27 @@ def auto_line_broadening(fid: np.ndarray, sw_hz: float) -> float:
         return 0.0
     aq = n / sw_hz
     return float(min(np.log(ratio / TRUNCATION_TARGET) / (np.pi * aq), MAX_AUTO_LB_HZ))
+
+
+def line_broadening(
+    fid: np.ndarray, sw_hz: float, setting: str | float, vendor: Mapping | None = None
+) -> tuple[float, str]:
+    """Exponential line broadening (Hz) and how it was chosen.
+
+    ``"auto"``: the operator's exponential broadening stored with the data (``vendor``,
+    the reader's ``meta["vendor_processing"]``: window ``exponential`` and
+    ``line_broadening_hz``) when there is one, else :func:`auto_line_broadening`;
+    ``"truncation"``: always :func:`auto_line_broadening`; a number: as given.
+    """
+    if setting == "auto" and vendor and vendor.get("window") == "exponential":
+        lb = vendor.get("line_broadening_hz")
+        if lb is not None and np.isfinite(lb) and lb >= 0:
+            return float(lb), str(vendor.get("line_broadening_source", "stored with the data"))
+    if setting in ("auto", "truncation"):
+        lb = auto_line_broadening(fid, sw_hz)
+        return lb, ("auto: truncated FID brought to 0.3 % at its end" if lb
+                    else "auto: FID decayed")
+    return float(setting), "given"
 
 
 def folded_points(group_delay: float | None, n: int) -> int:
@@ -82,11 +105,7 @@ def spectrum(
             "must provide meta['sw_hz'] and meta['sfo1_mhz']"
         )
     carrier = float(meta.get("carrier_ppm") or 0.0)
-    if s.line_broadening_hz == "auto":
-        lb = auto_line_broadening(fid, float(sw))
-        how = "auto: truncated FID brought to 0.3 % at its end" if lb else "auto: FID decayed"
-    else:
-        lb, how = float(s.line_broadening_hz), "given"
+    lb, how = line_broadening(fid, float(sw), s.line_broadening_hz, meta.get("vendor_processing"))
     window = np.exp(-np.pi * lb * np.arange(n) / float(sw))
     window[0] *= 0.5
     spec = np.fft.fftshift(np.fft.fft(fid * window, axis=-1), axes=-1)
