@@ -161,3 +161,14 @@ def test_batch_on_a_dask_cluster_resamples_inside_its_workers(tmp_path):
     here = (tmp_path / "here" / "t1ir" / "nmrilt" / "peaks.csv").read_text()
     assert "T1_logmean_ci95_high_s" in here
     assert (tmp_path / "dask" / "t1ir" / "nmrilt" / "peaks.csv").read_text() == here
+
+
+def test_no_components_gives_a_std_map_and_no_intervals():
+    clean, _ = _two_components(0.08)
+    inv = invert(clean / SIGMA + np.random.default_rng(2).standard_normal(T.size), T)
+    est = resample_intervals(inv.fit, inv.g, inv.stats["alpha_00_used"], np.asarray(SIGMA),
+                             [], [T], [inv.tau[0]], ["exponential"], {}, 4)
+    assert est.low.shape == (0, 2) and est.g_std.shape == inv.g.shape
+    with pytest.raises(ValueError, match="at least 4"):
+        resample_intervals(inv.fit, inv.g, 1.0, np.asarray(SIGMA), [], [T], [inv.tau[0]],
+                           ["exponential"], {}, 2)

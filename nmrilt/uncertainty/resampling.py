@@ -175,7 +175,7 @@ def resample_intervals(
     IntervalEstimate
     """
     from ..distributed import SerialExecutor
-    from ..solver import invert, resolve_kernel
+    from ..solver import resolve_kernel
 
     t0 = time.perf_counter()
     if n_resamples < 4:
@@ -187,17 +187,9 @@ def resample_intervals(
             for k, tv, tu in zip(kerns, t, tau)]
     offset = data_fit - forward(g, mats)  # the fitted baseline, if any
     estimate = component_statistics(g, scale, masks, log_tau)
-    # the broadening of a single exponential at each component's place, at the same weight
-    fixed = {**options, "alpha_00": alpha_00, "alpha_choice": "fixed"}
-    collapsed, _ = sharpened_model(g, masks, log_tau, np.zeros((len(masks), len(mats))))
-    spikes = invert(forward(collapsed, mats) + offset, t=list(t), tau=list(tau),
-                    kernels=list(kernels), **fixed).g
-    broadening = component_widths(spikes, masks, log_tau)
-    widths = np.sqrt(np.clip(component_widths(g, masks, log_tau) ** 2 - broadening**2, 0, None))
-    sharp, contents = sharpened_model(g, masks, log_tau, widths)
-    truth_sharp = np.vstack([component_statistics(c, scale, [c != 0], log_tau)
-                             for c in contents]) if masks else estimate
-    bases = [data_fit, forward(sharp, mats) + offset]
+    sharp_data, truth_sharp = _sharpened_data(g, masks, log_tau, mats, offset, scale, {
+        **options, "alpha_00": alpha_00, "alpha_choice": "fixed"}, t, tau, kernels)
+    bases = [data_fit, sharp_data]
     counts = (n_resamples // 2, n_resamples - n_resamples // 2)
     tasks = [(s, i) for s in range(len(SETS)) for i in range(counts[s])]
     ex = executor if executor is not None else SerialExecutor()
@@ -214,6 +206,34 @@ def resample_intervals(
                             bias_sharpened=b_sharp, spread=spread, g_std=g_std,
                             n_resamples=len(tasks), level=level, seed=seed,
                             elapsed_s=time.perf_counter() - t0)
+
+
+def _sharpened_data(
+    g: np.ndarray, masks: Sequence[np.ndarray], log_tau: Sequence[np.ndarray | None],
+    mats: Sequence[np.ndarray | None], offset: np.ndarray, scale: np.ndarray,
+    fixed: Mapping[str, Any], t: Sequence[np.ndarray], tau: Sequence[np.ndarray],
+    kernels: Sequence[Any],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Noise-free data of the sharpened model (:func:`.models.sharpened_model`) and its
+    components' own statistics (the truth the second resampling set is measured against).
+
+    The widths are those of ``g``'s components less, in quadrature, the broadening the
+    inversion gives each one collapsed to single exponentials (one noise-free inversion at
+    the weight ``g`` settled on: ``fixed``).
+    """
+    from ..solver import invert
+
+    n_inv = sum(lt is not None for lt in log_tau)
+    if not masks:
+        return forward(g, mats) + offset, np.zeros((0, n_inv + 1))
+    collapsed, _ = sharpened_model(g, masks, log_tau, np.zeros((len(masks), n_inv)))
+    spikes = invert(forward(collapsed, mats) + offset, t=list(t), tau=list(tau),
+                    kernels=list(kernels), **fixed).g
+    broadening = component_widths(spikes, masks, log_tau)
+    widths = np.sqrt(np.clip(component_widths(g, masks, log_tau) ** 2 - broadening**2, 0, None))
+    sharp, contents = sharpened_model(g, masks, log_tau, widths)
+    truth = np.vstack([component_statistics(c, scale, [c != 0], log_tau) for c in contents])
+    return forward(sharp, mats) + offset, truth
 
 
 def _run(ex: Any, tasks: list[tuple[int, int]], common: dict, progress: bool) -> list[np.ndarray]:

@@ -67,7 +67,7 @@ def component_statistics(
     for mask in masks:
         means, _ = _moments(g, mask, log_tau)
         rows.append(means + [float(gs[mask].sum())])
-    return np.asarray(rows, float).reshape(len(masks), -1)
+    return np.asarray(rows, float).reshape(len(masks), _n_inverted(log_tau) + 1)
 
 
 def component_widths(
@@ -75,4 +75,9 @@ def component_widths(
 ) -> np.ndarray:
     """``|g|``-weighted standard deviation of ``log10 tau`` (decades) per component and
     inverted axis, shape ``(len(masks), n_inverted)``."""
-    return np.asarray([_moments(g, m, log_tau)[1] for m in masks], float).reshape(len(masks), -1)
+    return np.asarray([_moments(g, m, log_tau)[1] for m in masks],
+                      float).reshape(len(masks), _n_inverted(log_tau))
+
+
+def _n_inverted(log_tau: Sequence[np.ndarray | None]) -> int:
+    return sum(lt is not None for lt in log_tau)
