@@ -59,7 +59,14 @@ def _fit_only(inv, masks, n: int, level: float, seed: int) -> tuple[np.ndarray, 
     return mid - q * sd, mid + q * sd
 
 
-def coverage(width: float, realisations: int, n: int, level: float, fit_only: bool) -> str:
+def _components(g: np.ndarray) -> list[np.ndarray]:
+    """Connected positive runs above 5 % of ``max|g|`` (the draws' own components)."""
+    labels, k = ndimage.label(g > 0.05 * np.abs(g).max())
+    return [labels == i for i in range(1, k + 1)]
+
+
+def coverage(width: float, realisations: int, n: int, level: float, fit_only: bool,
+             relabel: bool = True) -> str:
     clean, true = _decay(width)
     rng = np.random.default_rng(5)
     hits, widths = [], []
@@ -74,7 +81,8 @@ def coverage(width: float, realisations: int, n: int, level: float, fit_only: bo
         else:
             e = resample_intervals(inv.fit, inv.g, inv.stats["alpha_00_used"],
                                    np.asarray(SIGMA), masks, [T], [inv.tau[0]],
-                                   ["exponential"], {}, n, level, seed=r)
+                                   ["exponential"], {}, n, level, seed=r,
+                                   relabel=_components if relabel else None)
             lo, hi = e.low, e.high
         hits.append((lo <= true) & (true <= hi))
         widths.append(hi - lo)

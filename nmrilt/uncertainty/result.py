@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -102,12 +103,20 @@ def uncertainty_of(
     estimate = resample_intervals(
         inv.fit, inv.g, float(inv.stats.get("alpha_00_used", options.get("alpha_00", 1.0))),
         np.asarray(result.scale, float), masks, inv.t, inv.tau, list(inv.kernels),
-        options, n_resamples, level, seed, executor, progress)
+        options, n_resamples, level, seed, executor, progress,
+        relabel=lambda g: _all_components(result, g))
     return Uncertainty(
         g_std=estimate.g_std, labels=labels, columns=tuple(interval_columns(result, estimate)),
         n_resamples=estimate.n_resamples, level=level, seed=seed,
         elapsed_s=estimate.elapsed_s,
         method=METHOD.format(n=estimate.n_resamples, seed=seed, pct=100 * level))
+
+
+def _all_components(result: Result, g: np.ndarray) -> list[np.ndarray]:
+    """The supports of every component (listed and minor) of ``result`` with ``g``."""
+    listed, minor = components(replace(result, inversion=replace(result.inversion, g=g)),
+                               with_minor=True)
+    return [c["_mask"] for c in (*listed, *minor)]
 
 
 def uncertainty_columns(result: Result, rows: Sequence[Mapping[str, Any]]) -> list[dict]:

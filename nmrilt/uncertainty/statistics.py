@@ -4,8 +4,9 @@ A component (:func:`nmrilt.output.components.components`) is a same-sign blob of
 with a boolean support ``mask``.  Its *statistics* are, per inverted axis, the
 ``|g|``-weighted mean of ``log10 tau`` over the mask (the log of the geometric-mean
 position written in ``peaks.csv``), and the integral ``sum(g * scale)`` over the mask.
-The resampled inversions are measured on the *same* masks, so every resample answers the
-same question as the point estimate.
+The resampled inversions are measured on their own supports of the same components
+(:mod:`.matching`), found as the point estimate's were, so every resample answers the same
+question as the point estimate, the noise in where a support ends included.
 """
 
 from __future__ import annotations
