@@ -69,7 +69,7 @@ def matched_masks(
         if len(mine) == 1:
             out[mine[0]] |= f
         elif mine:
-            seeds = {k: _argmax_in(a, f & masks[k]) for k in mine}
+            seeds = {k: [_argmax_in(a, f & masks[k])] for k in mine}
             for k, region in _watershed(a, f, seeds).items():
                 out[k] |= region
         elif np.count_nonzero(overlap[j]) == 1:
@@ -83,18 +83,20 @@ def _argmax_in(a: np.ndarray, where: np.ndarray) -> tuple[int, ...]:
 
 
 def _watershed(
-    a: np.ndarray, region: np.ndarray, seeds: dict[int, tuple[int, ...]],
+    a: np.ndarray, region: np.ndarray, seeds: dict[int, Sequence[tuple[int, ...]]],
     axes: Sequence[int] | None = None,
 ) -> dict[int, np.ndarray]:
-    """Split ``region`` between ``seeds`` by flooding ``a`` from the top (priority flood,
-    every neighbour inside ``region`` along ``axes``, default all): the boundaries fall on
-    the saddles."""
+    """Split ``region`` between ``seeds`` (label -> seed points) by flooding ``a`` from the
+    top (priority flood, every neighbour inside ``region`` along ``axes``, default all):
+    the boundaries fall on the saddles."""
     labels = np.full(a.shape, -1, int)
     heap: list[tuple[float, int, tuple[int, ...]]] = []
     order = itertools.count()
-    for k, p in seeds.items():
-        labels[p] = k
-        heapq.heappush(heap, (-float(a[p]), next(order), p))
+    for k, points in seeds.items():
+        for p in points:
+            if labels[p] < 0:
+                labels[p] = k
+                heapq.heappush(heap, (-float(a[p]), next(order), p))
     free = range(a.ndim) if axes is None else axes
     steps = [s for s in itertools.product((-1, 0, 1), repeat=a.ndim)
              if any(s) and not any(d for ax, d in enumerate(s) if ax not in free)]
@@ -111,16 +113,17 @@ def _watershed(
 def basins(
     g: np.ndarray, masks: Sequence[np.ndarray], axes: Sequence[int] | None = None
 ) -> list[np.ndarray]:
-    """Each component's whole catchment: the same-sign points of ``g`` that flood from it
+    """Each component's whole catchment: the same-sign points of ``g`` that flood from its
+    support (every point of it a seed, so each identity slice it touches gets its flanks)
     along ``axes`` (default all; the inverted ones: never across identity slices, nor into
-    the noise of a chemical-shift axis), its support included, split between neighbours at
-    the saddles of ``|g|``."""
+    the noise of a chemical-shift axis), split between neighbours at the saddles of
+    ``|g|``."""
     a = np.abs(g)
     out = [m.copy() for m in masks]
     for sign in (1.0, -1.0):
         mine = [k for k, m in enumerate(masks) if np.sign(g[m].sum()) == sign]
         if mine:
-            seeds = {k: _argmax_in(a, masks[k]) for k in mine}
+            seeds = {k: [tuple(p) for p in np.argwhere(masks[k])] for k in mine}
             for k, region in _watershed(a, sign * g > 0, seeds, axes).items():
                 out[k] |= region
     return out
