@@ -159,6 +159,12 @@ def test_run_writes_intervals_that_hold_the_true_t1(tmp_path, capsys):
     for r in rows:
         assert float(r["integral_ci95_low_au"]) <= float(r["integral_au"]) \
             <= float(r["integral_ci95_high_au"])
+    # the intervals are of whole amplitudes: their midpoints keep the true ratios (8 %)
+    peaks = sorted(truth("bruker_t1ir_pseudo2d")["peaks"], key=lambda p: p["t1_s"])
+    by_t1 = sorted(rows, key=lambda r: float(r["T1_logmean_s"]))
+    mid = [float(r["integral_ci95_low_au"]) + float(r["integral_ci95_high_au"]) for r in by_t1]
+    for m, p in zip(mid, peaks):
+        assert m / mid[0] == pytest.approx(p["amplitude"] / peaks[0]["amplitude"], rel=0.08)
     res = read_result(out)
     assert res.uncertainty is not None and res.uncertainty.n_resamples == 12
     assert res.uncertainty.g_std.shape == res.g.shape
