@@ -171,6 +171,9 @@ def test_run_writes_intervals_that_hold_the_true_t1(tmp_path, capsys):
     assert set(np.unique(res.uncertainty.labels)) == set(range(len(rows) + 1))
     report = (out / "report.txt").read_text()
     assert "uncertainty (" in report and "T1_logmean" in report
+    table = np.loadtxt(out / "map.csv", delimiter=",", skiprows=1)
+    assert (out / "map.csv").read_text().splitlines()[0].endswith(",amplitude_std_au")
+    np.testing.assert_allclose(table[:, -1], res.uncertainty.g_std.ravel(), rtol=1e-6)
 
 
 def test_default_run_on_two_cores_says_why_there_are_no_intervals(tmp_path, monkeypatch):

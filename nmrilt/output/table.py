@@ -4,7 +4,9 @@ One row per grid point, in C order of ``g`` (the last dimension varies fastest),
 per dimension named ``<name>_<unit>`` (``T1_s``, ``T2_s``, ``D_m2_per_s``, ``shift_ppm``),
 then ``g`` (the distribution as inverted, unit-noise data units, what the figures show)
 and ``amplitude_au`` (``g * scale``: spectrum units; summed over a component's points it
-gives the component's ``integral_au`` of ``peaks.csv``).  Long ("tidy") format, so every
+gives the component's ``integral_au`` of ``peaks.csv``), and with noise resampling
+``amplitude_std_au`` (the standard deviation of ``amplitude_au`` over the resamples,
+``/uncertainty/g_std`` of ``result.h5``).  Long ("tidy") format, so every
 dimensionality reads the same way: pandas ``read_csv`` then ``pivot``, gnuplot ``splot``,
 Origin/Igor XYZ import.
 """
@@ -28,15 +30,17 @@ TABLES = {"csv": ("map.csv", ","), "tsv": ("map.tsv", "\t")}
 
 def map_columns(result: Result) -> list[str]:
     """Column names of the map table."""
-    return [f"{d.name}_{unit_tag(d.unit)}" for d in result.dims] + ["g", "amplitude_au"]
+    std = ["amplitude_std_au"] if result.uncertainty is not None else []
+    return [f"{d.name}_{unit_tag(d.unit)}" for d in result.dims] + ["g", "amplitude_au", *std]
 
 
 def map_table(result: Result) -> np.ndarray:
-    """The table as an array, shape ``(g.size, ndim + 2)``."""
+    """The table as an array, shape ``(g.size, ndim + 2)`` (``+ 3`` with uncertainty)."""
     g = np.asarray(result.g, float)
     grids = np.meshgrid(*[np.asarray(t, float) for t in result.tau], indexing="ij")
     amp = g * np.broadcast_to(result.scale, g.shape)
-    return np.column_stack([x.ravel() for x in grids] + [g.ravel(), amp.ravel()])
+    std = [] if result.uncertainty is None else [np.asarray(result.uncertainty.g_std).ravel()]
+    return np.column_stack([x.ravel() for x in grids] + [g.ravel(), amp.ravel(), *std])
 
 
 def write_map_table(result: Result, folder: str | Path, kind: str = "csv") -> Path | None:
