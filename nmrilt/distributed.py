@@ -355,7 +355,8 @@ def executor(scheduler: str | None = None, workers: int | None = None) -> Execut
     ----------
     scheduler : str, optional
         ``None`` (this process, one item after the other), ``"processes"`` (worker
-        processes of this machine, no Dask needed: :class:`ProcessExecutor`), ``"local"``
+        processes of this machine, no Dask needed: :class:`ProcessExecutor`; serial inside
+        a daemonic process such as a Dask worker, which cannot start any), ``"local"``
         (a Dask ``LocalCluster``) or a Dask scheduler address.
     workers : int, optional
         Worker processes of a ``"local"`` cluster.
@@ -373,5 +374,11 @@ def executor(scheduler: str | None = None, workers: int | None = None) -> Execut
             raise NmriltError("workers= needs scheduler='local' or 'processes'")
         return SerialExecutor()
     if scheduler == "processes":
+        import multiprocessing
+
+        # a daemonic process (a Dask worker running a batch task) may not start processes
+        # of its own: there the items run one after the other
+        if multiprocessing.current_process().daemon:
+            return SerialExecutor()
         return ProcessExecutor(workers)
     return DaskExecutor(scheduler, workers)

@@ -286,12 +286,7 @@ def with_uncertainty(
         log.info("uncertainty: %s", why)
         return result
     if scheduler is None:
-        import multiprocessing
-
-        # a Dask worker (batch --scheduler) is a daemonic process, which may not start
-        # processes of its own: there the experiment's resamples run one after the other
-        alone = u.workers == 1 or multiprocessing.current_process().daemon
-        scheduler, workers = (None, None) if alone else ("processes", u.workers or None)
+        scheduler, workers = (None, None) if u.workers == 1 else ("processes", u.workers or None)
     options = {k: v for k, v in resolved.inversion.items() if k != "progress"}
     with executor(scheduler, workers) as ex:
         unc = uncertainty_of(result, options, n, u.level, u.seed,
