@@ -130,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run the uncertainty resamples as tasks on a Dask cluster (a scheduler "
                         "address, or 'local'); default: worker processes of this machine")
     p.add_argument("--workers", type=int, metavar="N",
-                   help="worker processes of --scheduler local (default: one per core)")
+                   help="worker processes of --scheduler local, or without it the local "
+                        "processes of the uncertainty resamples (default: one per core)")
 
     p = sub.add_parser("batch", help="every experiment below ROOT, skipping finished ones")
     p.add_argument("root", type=Path, metavar="ROOT")

@@ -188,7 +188,8 @@ def run(
         (``uncertainty.workers``); ``"local"`` or a Dask scheduler address for a Dask
         cluster (:mod:`nmrilt.distributed`).  Same intervals for the same seed.
     workers : int, optional
-        Worker processes of ``scheduler="local"``.
+        Worker processes of ``scheduler="local"``, or without ``scheduler`` the local
+        resampling processes (overrides ``uncertainty.workers``; 1: in this process).
     **settings
         Keyword settings, e.g. ``kind="t1_ir"``, ``shift_mode="sum"``, ``max_iter=50``,
         ``formats=["png"]``, ``topspin=True`` (see :mod:`nmrilt.config`).
@@ -285,8 +286,9 @@ def with_uncertainty(
     if n == 0:
         log.info("uncertainty: %s", why)
         return result
-    if scheduler is None:
-        scheduler, workers = (None, None) if u.workers == 1 else ("processes", u.workers or None)
+    if scheduler is None:  # local worker processes: ``workers`` or uncertainty.workers
+        local = workers or u.workers or None
+        scheduler, workers = (None, None) if local == 1 else ("processes", local)
     options = {k: v for k, v in resolved.inversion.items() if k != "progress"}
     with executor(scheduler, workers) as ex:
         unc = uncertainty_of(result, options, n, u.level, u.seed,
