@@ -17,15 +17,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["collapsed_model", "forward", "sharpened_model"]
+__all__ = ["forward", "sharpened_model"]
 
 
 def forward(g: np.ndarray, mats: Sequence[np.ndarray | None]) -> np.ndarray:
-    """``K g`` for the per-axis kernel matrices ``mats`` (None: identity axis)."""
+    """``K g`` for the per-axis kernel matrices ``mats`` (None: identity axis), through the
+    solver's own axis-by-axis product (:func:`nmrilt.solver.operators.apply_along`)."""
+    from ..solver.operators import apply_along
+
     out = g
     for ax, mat in enumerate(mats):
         if mat is not None:
-            out = np.moveaxis(np.tensordot(mat, out, axes=([1], [ax])), 0, ax)
+            out = apply_along(np, mat, out, ax)
     return out
 
 
@@ -84,15 +87,6 @@ def _replace(
         model += content
         placed.append((content, content != 0))
     return model, placed
-
-
-def collapsed_model(
-    g: np.ndarray, masks: Sequence[np.ndarray], log_tau: Sequence[np.ndarray | None]
-) -> np.ndarray:
-    """``g`` with every component collapsed to one exponential per identity slice (at its
-    mean ``log10 tau``, with its integral)."""
-    n_inv = sum(lt is not None for lt in log_tau)
-    return _replace(g, masks, log_tau, np.zeros((len(masks), n_inv)))[0]
 
 
 def sharpened_model(

@@ -35,7 +35,6 @@ runs the resamples and in whatever order they finish.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,8 +46,6 @@ from ..progress import Progress
 from .matching import basins, matched_masks
 from .models import forward, sharpened_model
 from .statistics import component_statistics, component_widths
-
-log = logging.getLogger(__name__)
 
 __all__ = ["IntervalEstimate", "refit", "resample_intervals"]
 
