@@ -54,7 +54,7 @@ from .bruker_params import (
     padded_fid_bytes,
     read_parameters,
 )
-from .bruker_pdata import read_pdata, vendor_processing
+from .bruker_pdata import operator_procnos, read_pdata, vendor_processing
 from .checks import axis_values
 from .experiment import Axis, Experiment
 from .lists import ParsedList, parse_list, read_list
@@ -328,10 +328,7 @@ def _processed_only(expdir: Path, nd: bool) -> int | None:
     """The lowest procno holding TopSpin's processed spectra (``2rr`` / ``1r``) when the
     folder has no raw data; ``None`` when there is none.  Procnos nmrilt wrote (its map
     view, marked by ``nmrilt.json``) are never taken for spectra."""
-    name = "2rr" if nd else "1r"
-    procnos = sorted(int(p.name) for p in (expdir / "pdata").glob("*")
-                     if p.name.isdigit() and (p / name).is_file()
-                     and not (p / "nmrilt.json").exists())
+    procnos = operator_procnos(expdir, "2rr" if nd else "1r")
     return procnos[0] if procnos else None
 
 

@@ -35,6 +35,18 @@ PH_MOD_PK = 1
 NMRILT_MARKER = "nmrilt.json"
 
 
+def operator_procnos(expdir: Path, holding: str) -> list[int]:
+    """The procnos of ``expdir`` holding the file ``holding`` (``procs``, ``2rr``, ``1r``),
+    lowest first, leaving out those nmrilt wrote (its TopSpin view, marked by
+    :data:`NMRILT_MARKER`)."""
+    pdata = expdir / "pdata"
+    if not pdata.is_dir():
+        return []
+    return sorted(int(p.name) for p in pdata.glob("*")
+                  if p.name.isdigit() and (p / holding).is_file()
+                  and not (p / NMRILT_MARKER).exists())
+
+
 def vendor_processing(expdir: Path, nd: bool, files: list[Path] | None = None,
                       notes: list[str] | None = None) -> dict[str, Any] | None:
     """The operator's phase and window of the lowest procno, as neutral metadata.
@@ -67,9 +79,7 @@ def vendor_processing(expdir: Path, nd: bool, files: list[Path] | None = None,
         procno has a procs file.
     """
     pdata = expdir / "pdata"
-    procnos = sorted(int(p.name) for p in pdata.glob("*")
-                     if p.name.isdigit() and (p / "procs").is_file()
-                     and not (p / NMRILT_MARKER).exists()) if pdata.is_dir() else []
+    procnos = operator_procnos(expdir, "procs")
     if not procnos:
         return None
     path = pdata / str(procnos[0]) / "procs"
