@@ -80,8 +80,11 @@ def small_result(kind: str = "2d", signed: bool = True) -> Result:
         g, dims, t, tau = g2.sum(axis=1), dims[:1], (vd,), (t1,)
     elif kind == "2d":
         g, t, tau = g2, (vd, te), (t1, t2)
-    elif kind == "pseudo2d":
+    elif kind in ("pseudo2d", "pseudo2d_many"):
         ppm = np.linspace(1, 8, 16)
+        if kind == "pseudo2d_many":  # nine signal regions of 1-12 points, gaps between
+            ppm = np.concatenate([c + 0.01 * np.arange(n) for c, n in zip(
+                [0.9, 1.5, 2.0, 3.1, 4.0, 5.2, 6.0, 7.1, 7.9], [4, 1, 12, 3, 2, 8, 5, 2, 6])])
         shape = np.exp(-((ppm - 2) ** 2) / 0.2) - (0.5 if signed else -0.5) * np.exp(
             -((ppm - 6) ** 2) / 0.2)
         g = g2.sum(axis=1)[:, None] * shape[None, :]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 import numpy as np
@@ -221,7 +222,7 @@ def _overlaps(boxes):
             if a.x0 < b.x1 - 0.5 and b.x0 < a.x1 - 0.5 and a.y0 < b.y1 - 0.5 and b.y0 < a.y1 - 0.5]
 
 
-@pytest.mark.parametrize("kind", ["1d", "2d", "pseudo2d", "pseudo3d"])
+@pytest.mark.parametrize("kind", ["1d", "2d", "pseudo2d", "pseudo2d_many", "pseudo3d"])
 @pytest.mark.parametrize("width", [85.0, 170.0])
 def test_layout_holds_at_column_widths(kind, width):
     """No tick labels collide on any axis, no two panels overlap, all inside the figure."""
@@ -253,3 +254,52 @@ def test_report_states_the_contour_levels():
     text = " ".join(report_text(small_result("pseudo3d")).split())
     assert "Contours at 10, 30, 50, 70, 90 %" in text and "one scale for all panels" in text
     assert "outside the sampled range" in text
+
+
+def _mesh_x_ranges(ax):
+    return [(round(float(c.get_coordinates()[0, :, 0].min()), 9),
+             round(float(c.get_coordinates()[0, :, 0].max()), 9))
+            for c in ax.collections if hasattr(c, "get_coordinates")]
+
+
+@pytest.mark.parametrize("width", [85.0, 170.0])
+def test_many_signal_regions_share_one_compressed_shift_axis(width):
+    """Nine regions (real spectra have 10-20): one map, not nine panels a few mm wide; the
+    regions side by side without overlap, residual columns under their map columns."""
+    fig = make_figure(small_result("pseudo2d_many"), width_mm=width)
+    maps = [ax for ax in fig.axes if ax.get_ylabel() == "$T_1$ / s"]
+    assert len(maps) == 1
+    res = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("residuals"))
+    assert "9 " in res.get_xlabel() and res.get_xlabel().startswith("δ / ppm")
+    ranges = _mesh_x_ranges(maps[0])
+    assert len(ranges) == 9 and _mesh_x_ranges(res) == ranges
+    ordered = sorted(ranges)
+    assert ordered[0][0] >= 0.0 and ordered[-1][1] <= 1.0
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(ordered))
+
+
+def test_compressed_axis_places_regions_high_ppm_first_with_readable_labels():
+    from nmrilt.output.shift_axis import MIN_FRACTION, CompressedShiftAxis
+
+    segments = [np.array([8.0, 7.99, 7.98]), np.array([5.0]),
+                np.linspace(4.5, 3.0, 150), np.array([1.21, 1.2])]
+    axis = CompressedShiftAxis.from_segments(segments)
+    assert np.all(axis.widths >= MIN_FRACTION * 0.99)
+    assert axis.starts[-1] + axis.widths[-1] == pytest.approx(1.0)
+    for k, v in enumerate(segments):
+        u, e = axis.positions(k), axis.edges(k)
+        assert np.all(np.diff(u) > 0)  # decreasing ppm to the right
+        assert e[0] == pytest.approx(axis.starts[k])
+        assert e[-1] == pytest.approx(axis.starts[k] + axis.widths[k])
+        assert np.all((e[:-1] < u) & (u < e[1:]))
+    # increasing ppm order inside a segment: edges follow the points
+    e = axis.__class__.from_segments([segments[2][::-1]]).edges(0)
+    assert np.all(np.diff(e) < 0)
+    for axis_mm in (60.0, 140.0):
+        ticks, labels = axis.ticks(axis_mm, 6.8)
+        gaps = np.diff(ticks) * axis_mm
+        label_mm = 4 * 0.6 * 6.8 * 25.4 / 72
+        assert np.all(gaps >= label_mm) and len(ticks) >= 2
+        for pos, text in zip(ticks, labels):  # each label names the ppm under it
+            k = int(np.searchsorted(axis.starts, pos, side="right") - 1)
+            assert axis.to_axis(k, float(text)) == pytest.approx(pos, abs=0.01)

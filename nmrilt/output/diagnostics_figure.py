@@ -109,9 +109,10 @@ def diagnostics_figure(
             ax.set_xlabel(f"{d.t_name} / {t_unit}" if t_unit else d.t_name, parse_math=False)
             if k == 0:
                 ax.legend(frameon=False)
-        fig.suptitle(f"{Path(str(result.source)).name}: exponential cross-check "
+        from .plotting import experiment_title, mark_warnings
+
+        fig.suptitle(f"{experiment_title(result.source)}: exponential cross-check "
                      f"({d.name}, unit {d.unit})", fontsize=font_size, parse_math=False)
-        from .plotting import mark_warnings
 
         mark_warnings(fig, result, font_size)
     return fig
@@ -134,13 +135,20 @@ def _spectrum_panel(ax: Any, spec: tuple[np.ndarray, np.ndarray], series: list,
                     order: np.ndarray) -> None:
     ppm, y = spec
     ax.plot(ppm, y, color="k", lw=0.6)
-    for i, s in enumerate(series):
-        if s.ppm_range is None:
+    for s in series:
+        if s.ppm_range is not None:
+            ax.axvspan(*s.ppm_range, color="tab:orange", alpha=0.3, lw=0)
+    # numbers of the regions shown below, the first shown first; one that would touch a
+    # number already placed is left out (its panel title gives its ppm range)
+    span = float(np.ptp(ppm)) or 1.0
+    placed: list[float] = []
+    for i in order.tolist():
+        if series[i].ppm_range is None:
             continue
-        lo, hi = s.ppm_range
-        ax.axvspan(lo, hi, color="tab:orange", alpha=0.3, lw=0)
-        if i in set(order.tolist()):
-            ax.annotate(str(i + 1), ((lo + hi) / 2, 1.0), xycoords=("data", "axes fraction"),
+        centre = 0.5 * sum(series[i].ppm_range)
+        if all(abs(centre - c) >= 0.025 * span for c in placed):
+            placed.append(centre)
+            ax.annotate(str(i + 1), (centre, 1.0), xycoords=("data", "axes fraction"),
                         ha="center", va="bottom", fontsize="small")
     ax.set_xlim(float(np.max(ppm)), float(np.min(ppm)))
     ax.set_xlabel("δ / ppm")

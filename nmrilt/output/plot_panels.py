@@ -17,11 +17,14 @@ RESIDUAL_LIMIT = 3.0
 
 
 def draw_map(ax, x: np.ndarray, y: np.ndarray, z: np.ndarray, norm, cmap, vmax: float,
-             log_x: bool = False, log_y: bool = False, contours: bool = True) -> Any:
+             log_x: bool = False, log_y: bool = False, contours: bool = True,
+             x_edges: np.ndarray | None = None) -> Any:
     """Coloured map with contours at :data:`CONTOUR_FRACTIONS` of ``vmax`` (the figure's
     one scale, not this panel's maximum); z has shape (len(y), len(x)).  ``contours``
-    False for categorical columns (summed regions), which contours would join."""
-    xe, ye = edges(x, log_x), edges(y, log_y)
+    False for categorical columns (summed regions), which contours would join; ``x_edges``
+    where the cells of x are placed by the caller."""
+    xe = edges(x, log_x) if x_edges is None else x_edges
+    ye = edges(y, log_y)
     mesh = ax.pcolormesh(xe, ye, z, norm=norm, cmap=cmap, rasterized=True)
     if contours and min(z.shape) > 2 and vmax > 0:
         levels = np.asarray(CONTOUR_FRACTIONS) * vmax
@@ -125,6 +128,33 @@ def residuals_panel(ax, result: Result, colorbar: bool = True) -> None:
         if colorbar:
             ax.figure.colorbar(im, ax=ax, label="r / σ", fraction=0.03, pad=0.01, aspect=10)
     ax.set_title(f"residuals (rms {rms:.2f} σ{note})", loc="left", fontsize="small")
+
+
+def residuals_on_shift_axis(ax, cax, result: Result, axes: tuple[int, int],
+                            columns: list[tuple]) -> None:
+    """Residuals / sigma of a pseudo-2D result on the map's compressed shift axis: delay
+    (rows, ``axes[0]``) x the inverted points (``axes[1]``), ``columns`` = (first, stop,
+    cell edges) per ppm segment; the colour bar goes inside ``cax`` (an empty cell)."""
+    ti, xi = axes
+    r = np.moveaxis(np.asarray(result.residuals, float), (ti, xi), (0, 1))
+    rms = float(np.sqrt(np.mean(r**2))) if r.size else 0.0
+    t0 = np.asarray(result.t[ti], float)
+    rows = np.argsort(t0, kind="stable")
+    log_y = is_log(t0)
+    im = None
+    for a, b, u_edges in columns:
+        im = ax.pcolormesh(u_edges, edges(t0[rows], log_y), r[np.ix_(rows, np.arange(a, b))],
+                           cmap="RdBu_r", vmin=-RESIDUAL_LIMIT, vmax=RESIDUAL_LIMIT,
+                           rasterized=True)
+    if log_y:
+        ax.set_yscale("log")
+        log_ticks(ax, "y", 3)
+    ax.set_ylabel(sampling_label(result.dims[ti]))
+    ax.set_title(f"residuals (rms {rms:.2f} σ)", loc="left", fontsize="small")
+    cax.axis("off")
+    bar = cax.inset_axes((0.1, 0.1, 0.08, 0.8))
+    ax.figure.colorbar(im, cax=bar, label="r / σ")
+    bar.tick_params(labelsize="x-small", length=2)
 
 
 def spectrum_rows(result: Result, axis: int) -> tuple[np.ndarray, str]:

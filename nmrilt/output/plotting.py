@@ -42,12 +42,24 @@ from .plot_axes import (
     style,
 )
 from .plot_data import layout_of, panels, vmax_of
-from .plot_panels import draw_map, region_labels, residuals_panel, spectrum_rows, spectrum_trace
+from .plot_panels import (
+    draw_map,
+    region_labels,
+    residuals_on_shift_axis,
+    residuals_panel,
+    spectrum_rows,
+    spectrum_trace,
+)
+from .shift_axis import CompressedShiftAxis
 
 __all__ = ["axis_label", "make_figure", "plain", "plot_result", "residuals_panel"]
 
 #: Widths below this (mm) get the narrow layouts: fewer columns, fewer ticks.
 NARROW_MM = 120.0
+#: Most ppm segments drawn as panels side by side (wide / narrow figures); more share one
+#: compressed shift axis (:mod:`nmrilt.output.shift_axis`).
+MAX_PANELS = 4
+MAX_PANELS_NARROW = 3
 
 
 def _norm(vmax: float, signed: bool, cmap_signed: str, cmap_positive: str):
@@ -58,9 +70,11 @@ def _norm(vmax: float, signed: bool, cmap_signed: str, cmap_positive: str):
     return Normalize(0.0, vmax), cmap_positive
 
 
-def _title(source: str) -> str:
+def experiment_title(source: str) -> str:
     """Figure title: the experiment folder, with its parent for numbered Bruker EXPNOs."""
     path = Path(source)
+    if path.name.isdigit() and path.parent.name == "pdata" and path.parent.parent.name:
+        return f"{experiment_title(str(path.parent.parent))}, pdata {path.name}"
     if path.name.isdigit() and path.parent.name:
         return f"{path.parent.name}/{path.name}"
     return path.name or str(source)
@@ -179,6 +193,11 @@ def figure_pseudo2d(result: Result, fig, gs, norm, cmap, vmax, o: dict) -> None:
         xs = [x[a:b] for a, b in segs]
         zs = [z[:, a:b] for a, b in segs]
         ss = [spec[a:b] for a, b in segs]
+    if not regions and len(segs) > (MAX_PANELS_NARROW if o["width_mm"] < NARROW_MM
+                                    else MAX_PANELS):
+        _pseudo2d_one_axis(result, fig, gs, norm, cmap, vmax, o, segs, xs, zs, ss,
+                           spec_label, (ti, xi, y, z))
+        return
     spans = [max(float(np.ptp(v)), 1e-9) for v in xs]
     widths = [max(sp, 0.15 * sum(spans)) for sp in spans]
     # one grid for traces, maps and the projection column, so constrained layout lines
@@ -234,6 +253,65 @@ def figure_pseudo2d(result: Result, fig, gs, norm, cmap, vmax, o: dict) -> None:
     _colorbar_in(fig, sub[0, n], mesh)
     if o["residuals"]:
         residuals_panel(fig.add_subplot(gs[1]), result)
+
+
+def _pseudo2d_one_axis(result: Result, fig, gs, norm, cmap, vmax, o: dict, segs, xs, zs, ss,
+                       spec_label: str, tau: tuple) -> None:
+    """Many ppm segments: one map on a compressed shift axis (segments side by side, thin
+    lines between them, non-overlapping ppm labels), the spectrum above and the residuals
+    below on the same axis, the projection beside it.  Side-by-side panels would leave each
+    a few millimetres."""
+    ti, xi, y, z = tau
+    axis = CompressedShiftAxis.from_segments(xs)
+    ratios = list(gs.get_geometry()[0] == 2 and gs.get_height_ratios() or [1.0])
+    main = ratios[0]
+    heights = [0.2 * main, 0.8 * main, *ratios[1:]]
+    narrow = o["width_mm"] < NARROW_MM
+    side = 1.1 if narrow else 0.8  # the colour bar's label needs ~12 mm
+    sub = gs[:, 0].subgridspec(len(heights), 2, width_ratios=[4, side],
+                               height_ratios=heights, wspace=0.02, hspace=0.02)
+    ax = fig.add_subplot(sub[1, 0])
+    top = fig.add_subplot(sub[0, 0], sharex=ax)
+    mesh = None
+    for k in range(len(xs)):
+        u = axis.positions(k)
+        mesh = draw_map(ax, u, y, zs[k], norm, cmap, vmax, log_y=True, x_edges=axis.edges(k))
+        spectrum_trace(top, u, ss[k])
+    set_tau_axis(ax, "y", result, ti, o["tau_axis"])
+    # the map takes 4/(4 + side) of the width left by the tau label and ticks (~15 mm)
+    ticks, labels = axis.ticks((o["width_mm"] - 15.0) * 4 / (4 + side),
+                               float(style(o["font_size"])["xtick.labelsize"]))
+    xlabel = (f"δ / ppm ({len(xs)} regions, gaps left out)" if narrow else
+              f"δ / ppm ({len(xs)} signal regions; the gaps between them left out)")
+    panels_x = [ax, top]
+    if o["residuals"]:
+        res = fig.add_subplot(sub[2, 0], sharex=ax)
+        residuals_on_shift_axis(res, fig.add_subplot(sub[2, 1]), result, (ti, xi),
+                                [(a, b, axis.edges(k)) for k, (a, b) in enumerate(segs)])
+        ax.tick_params(labelbottom=False)
+        res.set_xticks(ticks)
+        res.set_xticklabels(labels)
+        res.set_xlabel(xlabel)
+        panels_x.append(res)
+    else:
+        ax.set_xticks(ticks)
+        ax.set_xticklabels(labels)
+        ax.set_xlabel(xlabel)
+    for s in axis.separators():
+        for a in panels_x:
+            a.axvline(s, color="k", lw=0.5)
+    ax.set_xlim(0.0, 1.0)
+    top.set_title(f"spectrum, {spec_label}", loc="left", fontsize="x-small")
+    lo = min(float(np.min(s)) for s in ss)
+    hi = max(float(np.max(s)) for s in ss)
+    pad = 0.05 * (hi - lo or 1.0)
+    top.set_ylim(min(lo, 0.0) - pad, hi + pad)
+    proj = fig.add_subplot(sub[1, 1], sharey=ax)
+    proj.plot(z.sum(axis=1), y, color="k", lw=0.8)
+    proj.axvline(0, color="0.6", lw=0.4)
+    proj.tick_params(labelleft=False, labelbottom=False, bottom=False)
+    proj.set_xlabel("projection", fontsize="x-small")
+    _colorbar_in(fig, sub[0, 1], mesh)
 
 
 def figure_slices(result: Result, fig, gs, norm, cmap, vmax, o: dict) -> None:
@@ -330,14 +408,15 @@ def make_figure(
     nrow = max(1, -(-len(shown) // ncol))
     main_h, res_h = _heights(kind, width_mm, residuals, nrow, ncol)
     height = height_mm or (main_h + res_h + (5.0 if title else 0.0))
-    opts = {"tau_axis": tau_axis, "residuals": residuals, "width_mm": width_mm, "_ncol": ncol}
+    opts = {"tau_axis": tau_axis, "residuals": residuals, "width_mm": width_mm, "_ncol": ncol,
+            "font_size": font_size}
     with matplotlib.rc_context(style(font_size)):
         fig = _figure(width_mm, height)
         gs = fig.add_gridspec(2 if residuals else 1, 1,
                               height_ratios=[main_h, res_h] if residuals else [1])
         _LAYOUTS[kind](result, fig, gs, norm, cmap, vmax, opts)
         if title:
-            fig.suptitle(plain(_title(result.source)), fontsize=font_size)
+            fig.suptitle(plain(experiment_title(result.source)), fontsize=font_size)
         mark_warnings(fig, result, font_size)
     return fig
 
