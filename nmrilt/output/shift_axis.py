@@ -98,7 +98,9 @@ class CompressedShiftAxis:
         """Tick positions and labels that do not overlap on an axis ``axis_mm`` long with
         labels of ``font_pt`` points: segment centres (widest first), then round inner
         values of the wide segments."""
-        decimals = 2
+        steps = [float(np.median(np.abs(np.diff(v)))) for v in self.ppm if v.size > 1]
+        step = float(np.median(steps)) if steps else 0.01
+        decimals = 2 if step < 0.02 else 1 if step < 0.2 else 0  # what the points resolve
         candidates: list[tuple[float, str]] = []
         for k in np.argsort(-self.widths, kind="stable"):
             v = self.ppm[int(k)]
@@ -110,13 +112,13 @@ class CompressedShiftAxis:
                 continue
             for t in _round_values(float(v.min()), float(v.max())):
                 candidates.append((self.to_axis(int(k), t), f"{t:.{decimals}f}"))
-        label_mm = (decimals + 3) * _CHAR_EM * font_pt * _MM_PER_POINT
-        min_gap = (label_mm + 1.5) / max(axis_mm, 1.0)
+        char = _CHAR_EM * font_pt * _MM_PER_POINT / max(axis_mm, 1.0)
+        room = 1.5 / max(axis_mm, 1.0)  # space between two labels
         taken: list[tuple[float, str]] = []
         for pos, text in candidates:
             if not 0.0 <= pos <= 1.0:
                 continue
-            if all(abs(pos - p) >= min_gap for p, _ in taken):
+            if all(abs(pos - p) >= 0.5 * (len(text) + len(t)) * char + room for p, t in taken):
                 taken.append((pos, text))
         taken.sort()
         return [p for p, _ in taken], [t for _, t in taken]
