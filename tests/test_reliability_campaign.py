@@ -32,9 +32,10 @@ def test_sampled_campaign_has_no_bad_outcome(tmp_path, monkeypatch):
         pytest.skip("example datasets not generated")
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # crash logs, if any
     campaign = _campaign()
-    report = campaign.run_campaign(sample=60, seed=11, timeout=60.0, kills=1, watches=1,
+    # 45 cases keep the suite under 10 minutes on a busy 2-core machine (60 took 200 s)
+    report = campaign.run_campaign(sample=45, seed=11, timeout=60.0, kills=1, watches=1,
                                    verbose=False)
-    assert report["cases"] >= 50
+    assert report["cases"] >= 40
     assert report["failures"] == [], campaign.summary_line(report)
     assert campaign.bad_scenarios(report) == 0, report["scenarios"]
     assert report["counts"].get("result", 0) > 0 and report["counts"].get("refused", 0) > 0

@@ -6,7 +6,8 @@ One figure per result, chosen by the dimensions (:func:`~nmrilt.output.plot_data
 * two inverted dimensions — a map on log axes with contours and projections on both axes;
 * one inverted dimension and a chemical-shift (or region) axis — a pseudo-2D map,
   δ (ppm, decreasing to the right) × T, the strongest increment's spectrum above it and the
-  projection onto the T axis beside it; summed regions (``shift_mode = "regions"``) on a
+  projection onto the T axis beside it (one panel per signal region; beyond
+  :data:`MAX_PANELS` regions one compressed δ axis, :mod:`~nmrilt.output.shift_axis`); summed regions (``shift_mode = "regions"``) on a
   categorical axis, one equal column per region;
 * two inverted dimensions and an identity axis — a grid of maps: one per signal region
   (summed over it) or per temperature/index;
@@ -263,7 +264,7 @@ def _pseudo2d_one_axis(result: Result, fig, gs, norm, cmap, vmax, o: dict, segs,
     a few millimetres."""
     ti, xi, y, z = tau
     axis = CompressedShiftAxis.from_segments(xs)
-    ratios = list(gs.get_geometry()[0] == 2 and gs.get_height_ratios() or [1.0])
+    ratios = list(gs.get_height_ratios() or [1.0])  # [main] or [main, residuals]
     main = ratios[0]
     heights = [0.2 * main, 0.8 * main, *ratios[1:]]
     narrow = o["width_mm"] < NARROW_MM
