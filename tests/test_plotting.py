@@ -303,3 +303,11 @@ def test_compressed_axis_places_regions_high_ppm_first_with_readable_labels():
         for pos, text in zip(ticks, labels):  # each label names the ppm under it
             k = int(np.searchsorted(axis.starts, pos, side="right") - 1)
             assert axis.to_axis(k, float(text)) == pytest.approx(pos, abs=0.01)
+
+
+def test_title_names_the_experiment_also_for_processed_only_data():
+    from nmrilt.output.plotting import experiment_title
+
+    assert experiment_title("/data/study/5") == "study/5"
+    assert experiment_title("/data/study/5/pdata/1") == "study/5, pdata 1"
+    assert experiment_title("/data/pj/pdata/1") == "pj, pdata 1"
