@@ -228,10 +228,15 @@ def _range_checks(result: Result, threshold: float) -> list[Diagnostic]:
             "outside-range",
             f"{len(outside)} listed component(s) lie outside the sampled {d.name} range "
             f"{bounds[0]:.4g}..{bounds[1]:.4g} {d.unit} (largest: {d.name} = "
-            f"{worst[key]:.4g} {d.unit}{where}, {worst['fraction_abs_pct']:.0f} % of the "
+            f"{worst[key]:.4g} {d.unit}{where}, {_percent(worst['fraction_abs_pct'])} % of the "
             "total): the data barely constrain it — extend the sampling or read it as a bound",
         ))
     return found
+
+
+def _percent(value: float) -> str:
+    """A share in per cent: whole numbers, one significant digit below 1 % (not "0")."""
+    return f"{value:.0f}" if abs(value) >= 1 else f"{value:.1g}"
 
 
 def _where(result: Result, comp: dict[str, Any]) -> str:

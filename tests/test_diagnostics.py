@@ -170,3 +170,9 @@ def test_batch_counts_warnings_and_strict_exits_nonzero(ir_example, tmp_path, ca
     code = main(["-q", "batch", str(ir_example.parent), "--out", str(tmp_path / "c"),
                  "--set", "max_iter=2", "--strict"])
     assert code == EXIT_WARNINGS
+
+
+def test_small_shares_are_not_printed_as_zero_percent():
+    from nmrilt.diagnostics import _percent
+
+    assert [_percent(v) for v in (12.3, 1.0, 0.61, 0.004)] == ["12", "1", "0.6", "0.004"]
