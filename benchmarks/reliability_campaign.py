@@ -470,8 +470,12 @@ def watch_scenarios(work: Path, config: Path, n: int, seed: int) -> Counter:
 
 
 def run_campaign(sample: int | None = None, seed: int = 0, timeout: float = 60.0,
-                 kills: int = 10, watches: int = 3, verbose: bool = True) -> dict:
-    """Run the campaign (or a seeded sample of it) and return the counts and failures."""
+                 kills: int = 10, watches: int = 3, verbose: bool = True,
+                 jobs: int = 1) -> dict:
+    """Run the campaign (or a seeded sample of it) and return the counts and failures;
+    ``jobs`` cases run side by side (each in its own folder and process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     cases = build_cases()
     if sample is not None and sample < len(cases):
         cases = random.Random(seed).sample(cases, sample)
@@ -482,18 +486,23 @@ def run_campaign(sample: int | None = None, seed: int = 0, timeout: float = 60.0
         config = work / "fast.toml"
         config.write_text(FAST_CONFIG)
         t0 = time.perf_counter()
-        for i, case in enumerate(cases, 1):
+
+        def attempt(item: tuple[int, Case]) -> tuple[str, str]:
             try:
-                outcome, detail = run_case(case, work / "cases", config, timeout, i)
+                return run_case(item[1], work / "cases", config, timeout, item[0])
             except LookupError as exc:      # the mutation does not apply to this example
-                outcome, detail = "n/a", str(exc)
-            counts[outcome] += 1
-            if outcome in BAD_OUTCOMES:
-                failures.append((case.name, outcome, detail))
-            if verbose:
-                eta = (time.perf_counter() - t0) / i * (len(cases) - i)
-                print(f"[{i}/{len(cases)} ETA {eta:4.0f} s] {outcome:9s} {case.name}"
-                      f"{'  ' + detail if outcome in BAD_OUTCOMES else ''}", flush=True)
+                return "n/a", str(exc)
+
+        with ThreadPoolExecutor(max(1, jobs)) as pool:
+            outcomes = pool.map(attempt, enumerate(cases, 1))
+            for i, (case, (outcome, detail)) in enumerate(zip(cases, outcomes), 1):
+                counts[outcome] += 1
+                if outcome in BAD_OUTCOMES:
+                    failures.append((case.name, outcome, detail))
+                if verbose:
+                    eta = (time.perf_counter() - t0) / i * (len(cases) - i)
+                    print(f"[{i}/{len(cases)} ETA {eta:4.0f} s] {outcome:9s} {case.name}"
+                          f"{'  ' + detail if outcome in BAD_OUTCOMES else ''}", flush=True)
         extra = Counter()
         if kills:
             extra += kill_scenarios(work, config, kills, seed)
@@ -526,9 +535,11 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds before a run is a hang")
     ap.add_argument("--kills", type=int, default=10, help="kill scenarios (run --force)")
     ap.add_argument("--watches", type=int, default=3, help="watcher kill/restart scenarios")
+    ap.add_argument("--jobs", type=int, default=1, help="cases run side by side")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args()
-    report = run_campaign(a.sample, a.seed, a.timeout, a.kills, a.watches, not a.quiet)
+    report = run_campaign(a.sample, a.seed, a.timeout, a.kills, a.watches, not a.quiet,
+                          a.jobs)
     for name, outcome, detail in report["failures"]:
         print(f"BAD {outcome:9s} {name}: {detail}")
     for key, n in sorted(report["scenarios"].items()):
