@@ -14,6 +14,8 @@ from .plot_data import CONTOUR_FRACTIONS
 
 #: Residual colour scale: +-3 sigma.
 RESIDUAL_LIMIT = 3.0
+_RESIDUAL_IMAGE = {"cmap": "RdBu_r", "vmin": -RESIDUAL_LIMIT, "vmax": RESIDUAL_LIMIT,
+                   "rasterized": True}
 
 
 def draw_map(ax, x: np.ndarray, y: np.ndarray, z: np.ndarray, norm, cmap, vmax: float,
@@ -93,8 +95,7 @@ def residuals_panel(ax, result: Result, colorbar: bool = True) -> None:
         log_y = is_log(t0)
         ident = [i for i, d in enumerate(result.dims) if not d.inverted and i > 0]
         inv = [i for i, d in enumerate(result.dims) if d.inverted and i > 0]
-        kw = {"cmap": "RdBu_r", "vmin": -RESIDUAL_LIMIT, "vmax": RESIDUAL_LIMIT,
-              "rasterized": True}
+        kw = _RESIDUAL_IMAGE
         if inv:  # a second sampled dimension: its delays on x, identity axes averaged
             j = inv[0]
             other = tuple(i for i in range(r.ndim) if i not in (0, j))
@@ -121,13 +122,18 @@ def residuals_panel(ax, result: Result, colorbar: bool = True) -> None:
             order, pos = _column_axis(ax, result, j)
             im = ax.pcolormesh(edges(pos, False), edges(t0[rows], log_y),
                                img[np.ix_(rows, order)], **kw)
-        if log_y:
-            ax.set_yscale("log")
-            log_ticks(ax, "y", 3)
-        ax.set_ylabel(ylabel)
+        _delay_axis(ax, t0, ylabel)
         if colorbar:
             ax.figure.colorbar(im, ax=ax, label="r / σ", fraction=0.03, pad=0.01, aspect=10)
     ax.set_title(f"residuals (rms {rms:.2f} σ{note})", loc="left", fontsize="small")
+
+
+def _delay_axis(ax, t0: np.ndarray, label: str) -> None:
+    """The delay (y) axis of a residual image: log scale when it spans decades."""
+    if is_log(t0):
+        ax.set_yscale("log")
+        log_ticks(ax, "y", 3)
+    ax.set_ylabel(label)
 
 
 def residuals_on_shift_axis(ax, cax, result: Result, axes: tuple[int, int],
@@ -140,16 +146,12 @@ def residuals_on_shift_axis(ax, cax, result: Result, axes: tuple[int, int],
     rms = float(np.sqrt(np.mean(r**2))) if r.size else 0.0
     t0 = np.asarray(result.t[ti], float)
     rows = np.argsort(t0, kind="stable")
-    log_y = is_log(t0)
+    y_edges = edges(t0[rows], is_log(t0))
     im = None
     for a, b, u_edges in columns:
-        im = ax.pcolormesh(u_edges, edges(t0[rows], log_y), r[np.ix_(rows, np.arange(a, b))],
-                           cmap="RdBu_r", vmin=-RESIDUAL_LIMIT, vmax=RESIDUAL_LIMIT,
-                           rasterized=True)
-    if log_y:
-        ax.set_yscale("log")
-        log_ticks(ax, "y", 3)
-    ax.set_ylabel(sampling_label(result.dims[ti]))
+        im = ax.pcolormesh(u_edges, y_edges, r[np.ix_(rows, np.arange(a, b))],
+                           **_RESIDUAL_IMAGE)
+    _delay_axis(ax, t0, sampling_label(result.dims[ti]))
     ax.set_title(f"residuals (rms {rms:.2f} σ)", loc="left", fontsize="small")
     cax.axis("off")
     bar = cax.inset_axes((0.1, 0.1, 0.08, 0.8))

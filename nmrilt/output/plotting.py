@@ -110,6 +110,23 @@ def _colorbar_in(fig, cell, mesh, label: str = "amplitude") -> None:
     cb.ax.set_title(label, fontsize="small", pad=2)
 
 
+def _tau_projection(ax, values: np.ndarray, y: np.ndarray) -> None:
+    """The map summed onto its tau (y) axis, in a narrow panel beside it."""
+    ax.plot(values, y, color="k", lw=0.8)
+    ax.axvline(0, color="0.6", lw=0.4)
+    ax.tick_params(labelleft=False, labelbottom=False, bottom=False)
+    ax.set_xlabel("projection", fontsize="x-small")
+
+
+def _same_trace_range(axes: list, traces: list[np.ndarray]) -> None:
+    """One y-range for every spectrum trace panel: one spectrum, one scale."""
+    lo = min(float(np.min(s)) for s in traces)
+    hi = max(float(np.max(s)) for s in traces)
+    pad = 0.05 * (hi - lo or 1.0)
+    for a in axes:
+        a.set_ylim(min(lo, 0.0) - pad, hi + pad)
+
+
 def _heights(kind: str, width_mm: float, residuals: bool, nrow: int = 1,
              ncol: int = 1) -> tuple[float, float]:
     """Automatic (main, residuals) heights in mm per layout: panels near square at either
@@ -165,10 +182,7 @@ def figure_map(result: Result, fig, gs, norm, cmap, vmax, o: dict) -> None:
     top.axhline(0, color="0.6", lw=0.4)
     top.tick_params(labelbottom=False, labelleft=False, left=False)
     top.set_ylabel("projection", fontsize="x-small")
-    right.plot(z.sum(axis=1), y, color="k", lw=0.8)
-    right.axvline(0, color="0.6", lw=0.4)
-    right.tick_params(labelleft=False, labelbottom=False, bottom=False)
-    right.set_xlabel("projection", fontsize="x-small")
+    _tau_projection(right, z.sum(axis=1), y)
     _colorbar_in(fig, sub[0, 1], mesh)
     if o["residuals"]:
         residuals_panel(fig.add_subplot(gs[1]), result)
@@ -239,18 +253,8 @@ def figure_pseudo2d(result: Result, fig, gs, norm, cmap, vmax, o: dict) -> None:
         if k == 0:
             top.set_title(f"spectrum, {spec_label}", loc="left", fontsize="x-small")
         axes.append(ax)
-    # the same y-range for every trace panel: one spectrum, one scale
-    tr = [a for a in fig.axes if a not in axes]
-    lo = min(float(np.min(s)) for s in ss)
-    hi = max(float(np.max(s)) for s in ss)
-    pad = 0.05 * (hi - lo or 1.0)
-    for a in tr:
-        a.set_ylim(min(lo, 0.0) - pad, hi + pad)
-    proj = fig.add_subplot(sub[1, n], sharey=axes[0])
-    proj.plot(z.sum(axis=1), y, color="k", lw=0.8)
-    proj.axvline(0, color="0.6", lw=0.4)
-    proj.tick_params(labelleft=False, labelbottom=False, bottom=False)
-    proj.set_xlabel("projection", fontsize="x-small")
+    _same_trace_range([a for a in fig.axes if a not in axes], ss)
+    _tau_projection(fig.add_subplot(sub[1, n], sharey=axes[0]), z.sum(axis=1), y)
     _colorbar_in(fig, sub[0, n], mesh)
     if o["residuals"]:
         residuals_panel(fig.add_subplot(gs[1]), result)
@@ -303,15 +307,8 @@ def _pseudo2d_one_axis(result: Result, fig, gs, norm, cmap, vmax, o: dict, segs,
             a.axvline(s, color="k", lw=0.5)
     ax.set_xlim(0.0, 1.0)
     top.set_title(f"spectrum, {spec_label}", loc="left", fontsize="x-small")
-    lo = min(float(np.min(s)) for s in ss)
-    hi = max(float(np.max(s)) for s in ss)
-    pad = 0.05 * (hi - lo or 1.0)
-    top.set_ylim(min(lo, 0.0) - pad, hi + pad)
-    proj = fig.add_subplot(sub[1, 1], sharey=ax)
-    proj.plot(z.sum(axis=1), y, color="k", lw=0.8)
-    proj.axvline(0, color="0.6", lw=0.4)
-    proj.tick_params(labelleft=False, labelbottom=False, bottom=False)
-    proj.set_xlabel("projection", fontsize="x-small")
+    _same_trace_range([top], ss)
+    _tau_projection(fig.add_subplot(sub[1, 1], sharey=ax), z.sum(axis=1), y)
     _colorbar_in(fig, sub[0, 1], mesh)
 
 

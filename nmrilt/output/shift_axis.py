@@ -63,13 +63,7 @@ class CompressedShiftAxis:
 
     def positions(self, k: int) -> np.ndarray:
         """Compressed coordinates of segment ``k``'s points (cell centres)."""
-        v = self.ppm[k]
-        if v.size == 1:
-            return np.array([self.starts[k] + 0.5 * self.widths[k]])
-        hi, lo = float(v.max()), float(v.min())
-        step = (hi - lo) / (v.size - 1)
-        # a cell of half a step each side of the end points fills the width
-        return self.starts[k] + self.widths[k] * (hi + 0.5 * step - v) / (hi - lo + step)
+        return self.to_axis(k, self.ppm[k])
 
     def edges(self, k: int) -> np.ndarray:
         """Cell edges of segment ``k``'s points: midpoints between neighbours, the segment's
@@ -81,14 +75,15 @@ class CompressedShiftAxis:
             ends.reverse()
         return np.concatenate([[ends[0]], mid, [ends[1]]])
 
-    def to_axis(self, k: int, ppm: float) -> float:
-        """The compressed coordinate of ``ppm`` inside segment ``k``."""
-        v = self.ppm[k]
+    def to_axis(self, k: int, ppm: float | np.ndarray) -> np.ndarray:
+        """The compressed coordinate(s) of ``ppm`` inside segment ``k``."""
+        v, ppm = self.ppm[k], np.asarray(ppm, float)
         if v.size == 1:
-            return float(self.starts[k] + 0.5 * self.widths[k])
+            return np.full(ppm.shape, self.starts[k] + 0.5 * self.widths[k])
         hi, lo = float(v.max()), float(v.min())
         step = (hi - lo) / (v.size - 1)
-        return float(self.starts[k] + self.widths[k] * (hi + 0.5 * step - ppm) / (hi - lo + step))
+        # a cell of half a step each side of the end points fills the width
+        return self.starts[k] + self.widths[k] * (hi + 0.5 * step - ppm) / (hi - lo + step)
 
     def separators(self) -> np.ndarray:
         """Compressed coordinates of the gaps between segments (where a line is drawn)."""
@@ -105,13 +100,13 @@ class CompressedShiftAxis:
         for k in np.argsort(-self.widths, kind="stable"):
             v = self.ppm[int(k)]
             centre = 0.5 * (float(v.max()) + float(v.min()))
-            candidates.append((self.to_axis(int(k), centre), f"{centre:.{decimals}f}"))
+            candidates.append((float(self.to_axis(int(k), centre)), f"{centre:.{decimals}f}"))
         for k in np.argsort(-self.widths, kind="stable"):
             v = self.ppm[int(k)]
             if v.size < 3:
                 continue
             for t in _round_values(float(v.min()), float(v.max())):
-                candidates.append((self.to_axis(int(k), t), f"{t:.{decimals}f}"))
+                candidates.append((float(self.to_axis(int(k), t)), f"{t:.{decimals}f}"))
         char = _CHAR_EM * font_pt * _MM_PER_POINT / max(axis_mm, 1.0)
         room = 1.5 / max(axis_mm, 1.0)  # space between two labels
         taken: list[tuple[float, str]] = []
