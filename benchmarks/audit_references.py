@@ -27,24 +27,21 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import curve_fit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
-def _decay(t: np.ndarray, a: float, tau: float) -> np.ndarray:
-    return a * np.exp(-t / tau)
-
-
 def fit_decay(t: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(amplitude, T) of ``a exp(-t/T)``; (nan, nan) where the fit fails."""
-    try:
-        p, _ = curve_fit(_decay, t, y, p0=[float(y[0]), float(np.ptp(t))], maxfev=20000)
-    except (RuntimeError, ValueError):
+    """(amplitude, T) of ``a exp(-t/T)``, the references' model (nmrilt's conventional
+    cross-check fit, :func:`nmrilt.crosscheck.fit_exponentials`); NaN where it fails."""
+    from nmrilt.crosscheck import fit_exponentials
+
+    fit = fit_exponentials(t, y, "exponential")
+    if not fit.ok:
         return float("nan"), float("nan")
-    return float(p[0]), float(p[1])
+    return float(fit.amplitudes[0]), float(fit.values[0])
 
 
 def audit(name: str, ref: dict, datasets: Path, tol: float) -> tuple[int, int, int]:
